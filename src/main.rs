@@ -1,0 +1,38 @@
+//! The `customs` binary: parse the command line, run, print, exit.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cli = customs::cli::Cli::parse();
+    match customs::app::run(cli) {
+        Ok(outcome) => {
+            let mut err = std::io::stderr().lock();
+            for m in &outcome.messages {
+                let _ = writeln!(err, "{m}");
+            }
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`customs audit | head`) is not an error.
+            match out
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => ExitCode::from(outcome.code),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    ExitCode::from(outcome.code)
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: cannot write to stdout: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

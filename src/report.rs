@@ -1,0 +1,386 @@
+//! Reports: a frozen, versioned output model and one renderer per format.
+//!
+//! The model here is the JSON report v1 of INTERFACE.md; renderers read only
+//! this model, never the internal types, so the contract cannot drift when the
+//! internals change. Extend it, never rename a field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+use crate::package::Package;
+
+pub mod json;
+pub mod table;
+
+/// The JSON report's schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `customs` and its version.
+    pub tool: Tool,
+    /// When the report was written (real time).
+    pub generated_at: String,
+    /// The time the checks evaluated against (`--as-of`, or the real time).
+    pub as_of: String,
+    /// The settings in force.
+    pub settings: Settings,
+    /// The files read, in argument/discovery order.
+    pub inputs: Vec<Input>,
+    /// Files seen in directories and not read, with the reason.
+    pub skipped: Vec<SkippedInput>,
+    /// Every package, sorted by name, version, file, line.
+    pub packages: Vec<PackageOut>,
+    /// Every finding, sorted by package, version, rule, location.
+    pub findings: Vec<FindingOut>,
+    /// Counts and the verdict.
+    pub summary: Summary,
+}
+
+/// The tool that wrote the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// `customs`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// Settings that shaped the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Lowest failing severity.
+    pub fail_on: Severity,
+    /// Whether the network was off.
+    pub offline: bool,
+}
+
+/// One file read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    /// The path as given or discovered.
+    pub path: String,
+    /// The format it was read as.
+    pub format: crate::lockfile::Format,
+    /// How many packages it contributed.
+    pub packages: usize,
+    /// Indexes it records.
+    pub indexes: Vec<crate::lockfile::IndexRecord>,
+    /// Files it included (`-r`, `-c`).
+    pub includes: Vec<String>,
+    /// Lockfile options worth knowing (`exclude-newer`, `requires-python`...).
+    pub options: BTreeMap<String, String>,
+}
+
+/// A file discovery did not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedInput {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A package in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageOut {
+    /// PEP 503 normalised name.
+    pub name: String,
+    /// The version as written, or null.
+    pub version: Option<String>,
+    /// Where it comes from.
+    pub source: SourceOut,
+    /// The lockfile it is declared in.
+    pub lockfile: String,
+    /// The 1-based line of its entry.
+    pub line: u32,
+    /// Environment markers, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markers: Option<String>,
+    /// Extras.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<String>,
+    /// Dependency groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// The requirement as written, when it is not an exact pin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// The files the lockfile pins.
+    pub artifacts: Vec<ArtifactOut>,
+    /// The earliest upload time of the pinned files, where known.
+    pub upload_time: Option<String>,
+    /// pylock.toml `attestation-identities`, as recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attestation_identities: Vec<serde_json::Value>,
+}
+
+/// A package source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceOut {
+    /// registry | git | url | path | directory | editable | virtual
+    pub kind: crate::package::SourceKind,
+    /// The URL or path, as written.
+    pub url: Option<String>,
+    /// Git: the requested reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Git: the resolved commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// One pinned file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactOut {
+    /// File name, when known.
+    pub filename: Option<String>,
+    /// sdist | wheel | other
+    pub kind: crate::package::ArtifactKind,
+    /// The URL, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The sha256, when pinned.
+    pub sha256: Option<String>,
+    /// Other hashes (`md5:...`), when pinned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_hashes: Vec<String>,
+    /// Upload time, when the lockfile records it.
+    pub upload_time: Option<String>,
+    /// Size in bytes, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// A finding in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingOut {
+    /// Rule id.
+    pub rule: crate::finding::RuleId,
+    /// info | low | medium | high | critical
+    pub severity: Severity,
+    /// low | medium | high
+    pub confidence: crate::finding::Confidence,
+    /// Package name, if any.
+    pub package: Option<String>,
+    /// Package version, if any.
+    pub version: Option<String>,
+    /// One sentence.
+    pub message: String,
+    /// Where it points.
+    pub location: LocationOut,
+    /// Supporting facts.
+    pub evidence: Vec<crate::finding::Evidence>,
+    /// Null, or the allow entry that suppressed it.
+    pub suppressed: Option<SuppressedOut>,
+}
+
+/// A finding's location.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationOut {
+    /// The lockfile or archive on disk.
+    pub file: String,
+    /// 1-based line in `file`.
+    pub line: Option<u32>,
+    /// Archive file name, for findings inside an archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+    /// Member path inside the archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Line inside the member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_line: Option<u32>,
+}
+
+/// An allow entry that matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedOut {
+    /// The entry's reason.
+    pub reason: String,
+    /// The entry's expiry.
+    pub expires: Option<String>,
+}
+
+/// Counts and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Packages in the report.
+    pub packages: usize,
+    /// Findings that count (not suppressed).
+    pub findings: usize,
+    /// Suppressed findings.
+    pub suppressed: usize,
+    /// Counts of findings that count, by severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Counts of findings that count, by rule.
+    pub by_rule: BTreeMap<String, usize>,
+    /// `pass` or `fail`.
+    pub verdict: Verdict,
+}
+
+/// The outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing at or above `--fail-on`.
+    Pass,
+    /// At least one finding at or above `--fail-on`.
+    Fail,
+}
+
+/// Renders a path for reports: as given, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn timestamp(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl PackageOut {
+    /// Converts a package.
+    pub fn from_package(p: &Package) -> Self {
+        Self {
+            name: p.name.to_string(),
+            version: p.version.as_ref().map(|v| v.as_str().to_string()),
+            source: SourceOut {
+                kind: p.source.kind,
+                url: p.source.url.clone(),
+                reference: p.source.reference.clone(),
+                commit: p.source.commit.clone(),
+            },
+            lockfile: display_path(&p.origin.file),
+            line: p.origin.line,
+            markers: p.markers.clone(),
+            extras: p.extras.clone(),
+            groups: p.groups.clone(),
+            requirement: p.requirement.clone(),
+            artifacts: p
+                .artifacts
+                .iter()
+                .map(|a| ArtifactOut {
+                    filename: a.filename.clone(),
+                    kind: a.kind,
+                    url: a.url.clone(),
+                    sha256: a.sha256().map(str::to_string),
+                    other_hashes: a
+                        .hashes
+                        .iter()
+                        .filter(|h| h.algorithm != "sha256")
+                        .map(ToString::to_string)
+                        .collect(),
+                    upload_time: a.upload_time.map(timestamp),
+                    size: a.size,
+                })
+                .collect(),
+            upload_time: p.earliest_upload().map(timestamp),
+            attestation_identities: p.attestation_identities.clone(),
+        }
+    }
+}
+
+impl FindingOut {
+    /// Converts a finding.
+    pub fn from_finding(f: &Finding) -> Self {
+        Self {
+            rule: f.rule,
+            severity: f.severity,
+            confidence: f.confidence,
+            package: f.package.as_ref().map(ToString::to_string),
+            version: f.version.clone(),
+            message: f.message.clone(),
+            location: LocationOut {
+                file: display_path(&f.location.file),
+                line: f.location.line,
+                archive: f.location.archive.clone(),
+                path: f.location.member.clone(),
+                path_line: f.location.member_line,
+            },
+            evidence: f.evidence.clone(),
+            suppressed: f.suppressed.as_ref().map(|s| SuppressedOut {
+                reason: s.reason.clone(),
+                expires: s.expires.clone(),
+            }),
+        }
+    }
+}
+
+/// Everything a run produced, before rendering.
+#[derive(Debug, Clone)]
+pub struct RunResult<'a> {
+    /// The files read with what they contributed.
+    pub inputs: Vec<Input>,
+    /// Files skipped by discovery.
+    pub skipped: Vec<SkippedInput>,
+    /// All packages.
+    pub packages: &'a [Package],
+    /// All findings, already sorted.
+    pub findings: &'a [Finding],
+    /// Settings.
+    pub settings: Settings,
+    /// The evaluation time.
+    pub as_of: jiff::Timestamp,
+    /// The real time.
+    pub now: jiff::Timestamp,
+}
+
+impl Report {
+    /// Builds the report and decides the verdict.
+    pub fn build(run: RunResult<'_>) -> Self {
+        let mut packages: Vec<PackageOut> =
+            run.packages.iter().map(PackageOut::from_package).collect();
+        packages.sort_by(|a, b| {
+            (&a.name, &a.version, &a.lockfile, a.line).cmp(&(
+                &b.name,
+                &b.version,
+                &b.lockfile,
+                b.line,
+            ))
+        });
+        let findings: Vec<FindingOut> = run.findings.iter().map(FindingOut::from_finding).collect();
+        let mut by_severity = BTreeMap::new();
+        let mut by_rule = BTreeMap::new();
+        let mut counted = 0;
+        let mut suppressed = 0;
+        let mut fail = false;
+        for f in &findings {
+            if f.suppressed.is_some() {
+                suppressed += 1;
+                continue;
+            }
+            counted += 1;
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+            *by_rule.entry(f.rule.to_string()).or_insert(0) += 1;
+            fail |= f.severity >= run.settings.fail_on;
+        }
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "customs",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            generated_at: timestamp(run.now),
+            as_of: timestamp(run.as_of),
+            settings: run.settings,
+            inputs: run.inputs,
+            skipped: run.skipped,
+            summary: Summary {
+                packages: packages.len(),
+                findings: counted,
+                suppressed,
+                by_severity,
+                by_rule,
+                verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+            },
+            packages,
+            findings,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Helpers for running the built binary hermetically.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file under `testdata/`.
+pub fn testdata(rel: &str) -> PathBuf {
+    root().join("testdata").join(rel)
+}
+
+/// `../shared` when it exists (CI has it; a user's clone does not).
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("..").join("shared");
+    p.is_dir().then_some(p)
+}
+
+/// A `customs` command with a scrubbed environment: no CI variables, no index
+/// variables, no proxy, a fixed clock unless the test sets one, run in `dir`.
+pub fn customs(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_customs"));
+    cmd.current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GITHUB_")
+            || k.starts_with("CUSTOMS_")
+            || k.starts_with("PIP_")
+            || k.starts_with("UV_")
+            || k.to_ascii_lowercase().ends_with("_proxy")
+            || k == "CI"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "200");
+    cmd
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().expect("run customs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// Parses a JSON report, with the output in the panic message when it is not JSON.
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
