@@ -5,6 +5,8 @@
 
 use crate::finding::{Confidence, RuleId, Severity};
 
+pub mod allow_expired;
+pub mod allow_unused;
 pub mod unpinned;
 
 /// Static metadata of a rule.
@@ -23,12 +25,14 @@ pub struct RuleMeta {
 }
 
 /// Every rule, in the order `customs rules` prints them.
-pub const ALL: &[&RuleMeta] = &[&unpinned::META];
+pub const ALL: &[&RuleMeta] = &[&unpinned::META, &allow_expired::META, &allow_unused::META];
 
 /// The metadata of a rule.
 pub fn meta(id: RuleId) -> &'static RuleMeta {
     match id {
         RuleId::UnpinnedRequirement => &unpinned::META,
+        RuleId::AllowExpired => &allow_expired::META,
+        RuleId::AllowUnused => &allow_unused::META,
     }
 }
 

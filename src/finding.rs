@@ -46,6 +46,8 @@ macro_rules! rule_ids {
 
 rule_ids! {
     UnpinnedRequirement => "unpinned-requirement",
+    AllowExpired => "allow-expired",
+    AllowUnused => "allow-unused",
 }
 
 /// A rule id that customs does not know.

@@ -24,4 +24,5 @@ pub mod cli;
 pub mod finding;
 pub mod lockfile;
 pub mod package;
+pub mod policy;
 pub mod report;

@@ -16,7 +16,10 @@ fn explain_prints_docs_and_unknown_rule_exits_2() {
     assert!(out.contains("## Why it matters"), "{out}");
     let (code, _, err) = run(customs(&root()).args(["explain", "no-such-rule"]));
     assert_eq!(code, 2);
-    assert!(err.contains("no-such-rule") && err.contains("customs rules"), "{err}");
+    assert!(
+        err.contains("no-such-rule") && err.contains("customs rules"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! Helpers for running the built binary hermetically.
+#![allow(dead_code)] // helpers are shared by test modules that use different subsets
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,7 +42,11 @@ pub fn customs(dir: &Path) -> Command {
 
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("run customs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run customs");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),

@@ -1,4 +1,4 @@
 //! The one integration-test binary: runs the built `customs` like a user would.
 
-mod common;
 mod cli;
+mod common;
