@@ -12,7 +12,10 @@ use serde::Serialize;
 use crate::finding::{Finding, Severity};
 use crate::package::Package;
 
+pub mod github;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 /// The JSON report's schema version.

@@ -1,0 +1,159 @@
+//! `--format markdown`: a job summary for `$GITHUB_STEP_SUMMARY` or a PR comment.
+
+use std::fmt::Write;
+
+use super::{FindingOut, Report, Verdict};
+use crate::finding::Severity;
+
+/// Escapes text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+fn place(f: &FindingOut) -> String {
+    let mut p = format!("`{}", f.location.file);
+    if let Some(l) = f.location.line {
+        let _ = write!(p, ":{l}");
+    }
+    p.push('`');
+    if let Some(path) = &f.location.path {
+        let _ = write!(p, " `{path}");
+        if let Some(l) = f.location.path_line {
+            let _ = write!(p, ":{l}");
+        }
+        p.push('`');
+    }
+    p
+}
+
+fn subject(f: &FindingOut) -> String {
+    match (&f.package, &f.version) {
+        (Some(p), Some(v)) => format!("{p} {v}"),
+        (Some(p), None) => p.clone(),
+        _ => "—".into(),
+    }
+}
+
+/// Renders the summary.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let fail_on = report.settings.fail_on;
+    let (icon, verdict) = match report.summary.verdict {
+        Verdict::Pass => ("✅", "passed"),
+        Verdict::Fail => ("❌", "failed"),
+    };
+    let _ = writeln!(out, "## {icon} customs {verdict}\n");
+    let _ = writeln!(
+        out,
+        "{} package(s) from {} file(s); {} finding(s) count, {} suppressed; the run fails at **{fail_on}** and above.\n",
+        report.summary.packages,
+        report.inputs.len(),
+        report.summary.findings,
+        report.summary.suppressed,
+    );
+
+    if !report.summary.by_rule.is_empty() {
+        let _ = writeln!(out, "| rule | findings |\n|---|---:|");
+        for (rule, n) in &report.summary.by_rule {
+            let _ = writeln!(out, "| `{rule}` | {n} |");
+        }
+        out.push('\n');
+    }
+
+    let blocking: Vec<&FindingOut> = super::github::most_important(report)
+        .into_iter()
+        .filter(|f| f.severity >= fail_on)
+        .collect();
+    if !blocking.is_empty() {
+        let _ = writeln!(out, "### Blocking findings\n");
+        let _ = writeln!(
+            out,
+            "| severity | rule | package | where | message |\n|---|---|---|---|---|"
+        );
+        for f in &blocking {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                f.severity,
+                f.rule,
+                cell(&subject(f)),
+                cell(&place(f)),
+                cell(&f.message)
+            );
+        }
+        out.push('\n');
+    }
+
+    let others: Vec<&FindingOut> = super::github::most_important(report)
+        .into_iter()
+        .filter(|f| f.severity < fail_on && f.severity > Severity::Info)
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} other finding(s)</summary>\n",
+            others.len()
+        );
+        let _ = writeln!(
+            out,
+            "| severity | rule | package | where | message |\n|---|---|---|---|---|"
+        );
+        for f in &others {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                f.severity,
+                f.rule,
+                cell(&subject(f)),
+                cell(&place(f)),
+                cell(&f.message)
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+
+    let cooling: Vec<&FindingOut> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "cooldown")
+        .collect();
+    if !cooling.is_empty() {
+        let _ = writeln!(out, "### Releases in their cooldown\n");
+        let _ = writeln!(out, "| package | eligible from |\n|---|---|");
+        for f in cooling {
+            let eligible = f
+                .evidence
+                .iter()
+                .find(|e| e.label == "eligible")
+                .map_or("—", |e| e.value.as_str());
+            let _ = writeln!(out, "| {} | {} |", cell(&subject(f)), cell(eligible));
+        }
+        out.push('\n');
+    }
+
+    let suppressed: Vec<&FindingOut> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
+    if !suppressed.is_empty() {
+        let _ = writeln!(out, "### Allowed findings\n");
+        let _ = writeln!(
+            out,
+            "| rule | package | reason | expires |\n|---|---|---|---|"
+        );
+        for f in suppressed {
+            let s = f.suppressed.as_ref();
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                f.rule,
+                cell(&subject(f)),
+                cell(s.map_or("", |s| s.reason.as_str())),
+                s.and_then(|s| s.expires.as_deref()).unwrap_or("—"),
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
