@@ -34,6 +34,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             stdout: rules_list(),
             ..Outcome::default()
         }),
+        Command::Schema {
+            which: crate::cli::SchemaKind::Report,
+        } => Ok(Outcome {
+            stdout: report::json::schema(),
+            ..Outcome::default()
+        }),
     }
 }
 

@@ -27,6 +27,19 @@ pub enum Command {
     },
     /// List every rule with its default severity and a one-line summary.
     Rules,
+    /// Print a JSON Schema (`customs schema report`).
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+/// The schemas `customs schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The JSON report (`--format json`), version 1.
+    Report,
 }
 
 /// Report formats.

@@ -67,6 +67,21 @@ impl Serialize for RuleId {
     }
 }
 
+impl schemars::JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A stable rule id (`customs rules` lists them).",
+            "enum": ids,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for RuleId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -87,6 +102,7 @@ impl<'de> Deserialize<'de> for RuleId {
     Serialize,
     Deserialize,
     clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -138,7 +154,19 @@ impl FromStr for Severity {
 }
 
 /// How sure the check is that the finding is real.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// A weak signal.
@@ -194,7 +222,9 @@ impl Location {
 }
 
 /// One piece of evidence: a labelled value (a URL, a snippet, a date...).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Evidence {
     /// What the value is (`upload-time`, `snippet`, `source`, `sink`, ...).
     pub label: String,

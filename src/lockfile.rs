@@ -27,7 +27,9 @@ pub use text::{LineIndex, decode};
 pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
 /// The formats customs reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// `uv.lock` (and PEP 723 script locks, `script.py.lock`).
@@ -135,7 +137,7 @@ pub struct Lockfile {
 }
 
 /// An index URL a lockfile records.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct IndexRecord {
     /// The URL as written (after `${VAR}` expansion).
     pub url: String,

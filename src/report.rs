@@ -22,7 +22,7 @@ pub mod table;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -47,7 +47,7 @@ pub struct Report {
 }
 
 /// The tool that wrote the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     /// `customs`.
     pub name: &'static str,
@@ -56,7 +56,7 @@ pub struct Tool {
 }
 
 /// Settings that shaped the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Settings {
     /// Lowest failing severity.
     pub fail_on: Severity,
@@ -65,7 +65,7 @@ pub struct Settings {
 }
 
 /// One file read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Input {
     /// The path as given or discovered.
     pub path: String,
@@ -82,7 +82,7 @@ pub struct Input {
 }
 
 /// A file discovery did not read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SkippedInput {
     /// The file.
     pub path: String,
@@ -91,7 +91,7 @@ pub struct SkippedInput {
 }
 
 /// A package in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PackageOut {
     /// PEP 503 normalised name.
     pub name: String,
@@ -125,7 +125,7 @@ pub struct PackageOut {
 }
 
 /// A package source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SourceOut {
     /// registry | git | url | path | directory | editable | virtual
     pub kind: crate::package::SourceKind,
@@ -140,7 +140,7 @@ pub struct SourceOut {
 }
 
 /// One pinned file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ArtifactOut {
     /// File name, when known.
     pub filename: Option<String>,
@@ -162,7 +162,7 @@ pub struct ArtifactOut {
 }
 
 /// A finding in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FindingOut {
     /// Rule id.
     pub rule: crate::finding::RuleId,
@@ -185,7 +185,7 @@ pub struct FindingOut {
 }
 
 /// A finding's location.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LocationOut {
     /// The lockfile or archive on disk.
     pub file: String,
@@ -203,7 +203,7 @@ pub struct LocationOut {
 }
 
 /// An allow entry that matched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SuppressedOut {
     /// The entry's reason.
     pub reason: String,
@@ -212,7 +212,7 @@ pub struct SuppressedOut {
 }
 
 /// Counts and the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Packages in the report.
     pub packages: usize,
@@ -229,7 +229,7 @@ pub struct Summary {
 }
 
 /// The outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Nothing at or above `--fail-on`.
