@@ -1,5 +1,10 @@
 //! The one integration-test binary: runs the built `customs` like a user would.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod cli;
 mod common;
