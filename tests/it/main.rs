@@ -8,4 +8,5 @@
 
 mod cli;
 mod common;
+mod inventory;
 mod report;

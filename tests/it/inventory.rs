@@ -1,0 +1,107 @@
+//! The inventory of every testdata lockfile, as `customs audit --offline --format json`
+//! reports it, snapshotted in a compact one-line-per-package form.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::common::{customs, json, root, run};
+
+/// One line per package: name, version, source, line, artifacts, upload time.
+fn inventory(rel: &str) -> String {
+    let (code, out, err) = run(customs(&root()).args([
+        "audit",
+        "--offline",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-09-18T00:00:00Z",
+        rel,
+    ]));
+    assert!(code == 0 || code == 1, "{rel}: exit {code}\n{err}");
+    let report = json(&out);
+    let mut s = String::new();
+    for input in report["inputs"].as_array().unwrap() {
+        let _ = writeln!(
+            s,
+            "input {} {} packages={} options={} indexes={}",
+            input["path"].as_str().unwrap(),
+            input["format"].as_str().unwrap(),
+            input["packages"],
+            input["options"],
+            input["indexes"]
+        );
+    }
+    for p in report["packages"].as_array().unwrap() {
+        let arts = p["artifacts"].as_array().unwrap();
+        let _ = writeln!(
+            s,
+            "{} {} {}{}{} line={} artifacts={} sha256={} upload={}{}",
+            p["name"].as_str().unwrap(),
+            p["version"].as_str().unwrap_or("-"),
+            p["source"]["kind"].as_str().unwrap(),
+            p["source"]["url"]
+                .as_str()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default(),
+            p["source"]["commit"]
+                .as_str()
+                .map(|c| format!(" #{c}"))
+                .unwrap_or_default(),
+            p["line"],
+            arts.len(),
+            arts.iter().filter(|a| a["sha256"].is_string()).count(),
+            p["upload_time"].as_str().unwrap_or("-"),
+            p["markers"]
+                .as_str()
+                .map(|m| format!(" markers={m}"))
+                .unwrap_or_default(),
+        );
+    }
+    for f in report["findings"].as_array().unwrap() {
+        let _ = writeln!(
+            s,
+            "finding {} {} {}:{} {}",
+            f["rule"].as_str().unwrap(),
+            f["package"].as_str().unwrap_or("-"),
+            f["location"]["file"].as_str().unwrap(),
+            f["location"]["line"],
+            f["message"].as_str().unwrap()
+        );
+    }
+    s
+}
+
+fn check(rel: &str) {
+    assert!(Path::new(&root().join(rel)).exists(), "{rel} missing");
+    let name = rel
+        .trim_start_matches("testdata/lockfiles/")
+        .replace(['/', '.'], "_");
+    insta::assert_snapshot!(name, inventory(rel));
+}
+
+#[test]
+fn uv_locks() {
+    for rel in [
+        "testdata/lockfiles/uv/django-app/uv.lock",
+        "testdata/lockfiles/uv/data-project/uv.lock",
+        "testdata/lockfiles/uv/workspace/uv.lock",
+        "testdata/lockfiles/uv/script/script.py.lock",
+        "testdata/lockfiles/uv/empty/uv.lock",
+        "testdata/lockfiles/uv/edge-distribution/uv.lock",
+        "testdata/lockfiles/uv/edge-span/uv.lock",
+        "testdata/lockfiles/uv/large/uv.lock",
+    ] {
+        check(rel);
+    }
+}
+
+#[test]
+fn pylock_files() {
+    for rel in [
+        "testdata/lockfiles/pylock/django-app/pylock.toml",
+        "testdata/lockfiles/pylock/data-project/pylock.toml",
+        "testdata/lockfiles/pylock/edge/pylock.toml",
+    ] {
+        check(rel);
+    }
+}
