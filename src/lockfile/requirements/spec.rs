@@ -1,0 +1,454 @@
+//! One requirement: PEP 508 (`name[extras] specifiers ; markers`, `name @ url`)
+//! or pip's legacy forms (VCS URLs with `#egg=`, archive URLs, local paths).
+
+use std::path::Path;
+
+use pep440_rs::Operator;
+use pep508_rs::{Requirement, VerbatimUrl, VersionOrUrl};
+
+use super::line::Options;
+use super::{Entry, hash_artifacts, origin};
+use crate::lockfile::LockfileError;
+use crate::package::{Artifact, Hash, Package, PackageName, Source, SourceKind, Version};
+
+const VCS_SCHEMES: &[&str] = &["git+", "hg+", "svn+", "bzr+"];
+const ARCHIVE_SUFFIXES: &[&str] = &[
+    ".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip",
+];
+
+pub(super) fn requirement(
+    path: &Path,
+    number: u32,
+    text: &str,
+    opts: &Options,
+    index_url: Option<&str>,
+    editable: bool,
+) -> Result<Entry, LockfileError> {
+    let err = |msg: String| LockfileError::new(path, Some(number), msg);
+    let text = text.trim();
+    let hashes = hash_artifacts(path, number, &opts.hashes)?;
+    let (body, markers) = split_markers(text);
+    if let Some(entry) = legacy(path, number, body, markers, editable)? {
+        return Ok(with_hashes(entry, hashes));
+    }
+    if editable {
+        return Err(
+            err(format!("`-e {text}` is neither a local path nor a VCS URL")).with_hint(
+                "editable installs take `-e ./path` or `-e git+https://host/repo@rev#egg=name`",
+            ),
+        );
+    }
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let req = Requirement::<VerbatimUrl>::parse(text, dir).map_err(|e| {
+        err(format!(
+            "invalid requirement `{text}`: {}",
+            first_line(&e.to_string())
+        ))
+    })?;
+    let name = PackageName::new(req.name.as_ref()).map_err(|e| err(e.to_string()))?;
+    let mut pkg = Package::new(name, None, origin(path, number));
+    pkg.extras = req.extras.iter().map(ToString::to_string).collect();
+    pkg.markers = req.marker.try_to_string();
+    let mut entry = match &req.version_or_url {
+        None => {
+            pkg.index_url = index_url.map(str::to_string);
+            pkg.requirement = Some(text.to_string());
+            Entry {
+                why: format!(
+                    "`{}` has no version: any release can be installed",
+                    pkg.name
+                ),
+                package: pkg,
+                pinned: false,
+            }
+        }
+        Some(VersionOrUrl::VersionSpecifier(specs)) => {
+            pkg.index_url = index_url.map(str::to_string);
+            let exact: Vec<_> = specs
+                .iter()
+                .filter(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual))
+                .collect();
+            if specs.len() == 1 && exact.len() == 1 {
+                let raw = pinned_text(body).unwrap_or_else(|| exact[0].version().to_string());
+                pkg.version = Some(Version::new(&raw));
+                Entry {
+                    package: pkg,
+                    pinned: true,
+                    why: String::new(),
+                }
+            } else {
+                pkg.requirement = Some(specs.to_string());
+                Entry {
+                    why: format!("`{}{}` does not pin one version", pkg.name, specs),
+                    package: pkg,
+                    pinned: false,
+                }
+            }
+        }
+        Some(VersionOrUrl::Url(url)) => {
+            let given = url
+                .given()
+                .unwrap_or_else(|| url.raw().as_str())
+                .to_string();
+            url_entry(pkg, &given)
+        }
+    };
+    entry = with_hashes(entry, hashes);
+    Ok(entry)
+}
+
+/// The version exactly as written after `==`/`===` (kept for display: `3.2.3-2`).
+fn pinned_text(body: &str) -> Option<String> {
+    let pos = body.find("==")?;
+    let rest = body[pos..].trim_start_matches('=');
+    let v: String = rest
+        .trim()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ',' && *c != ';')
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn with_hashes(mut entry: Entry, hashes: Vec<Artifact>) -> Entry {
+    if hashes.is_empty() {
+        return entry;
+    }
+    let kind = entry.package.source.kind;
+    if matches!(kind, SourceKind::Url | SourceKind::Path)
+        && !entry.pinned
+        && entry.package.artifacts.len() <= 1
+    {
+        // A URL requirement pinned by --hash: the hash belongs to that archive.
+        if let Some(a) = entry.package.artifacts.first_mut() {
+            a.hashes.extend(hashes.into_iter().flat_map(|h| h.hashes));
+        } else {
+            entry.package.artifacts.extend(hashes);
+        }
+        entry.pinned = true;
+        entry.why.clear();
+        return entry;
+    }
+    entry.package.artifacts.extend(hashes);
+    entry
+}
+
+/// Splits `body ; markers` (for URLs pip needs whitespace before the `;`).
+fn split_markers(text: &str) -> (&str, Option<&str>) {
+    let looks_like_url = text.contains("://") || VCS_SCHEMES.iter().any(|s| text.starts_with(s));
+    let found = if looks_like_url {
+        text.find(" ;").map(|i| (i, 2))
+    } else {
+        text.find(';').map(|i| (i, 1))
+    };
+    match found {
+        Some((i, len)) => (text[..i].trim(), Some(text[i + len..].trim())),
+        None => (text, None),
+    }
+}
+
+/// pip's forms that are not PEP 508: VCS URLs, bare archive URLs, local paths.
+fn legacy(
+    path: &Path,
+    number: u32,
+    body: &str,
+    markers: Option<&str>,
+    editable: bool,
+) -> Result<Option<Entry>, LockfileError> {
+    let err = |msg: String| LockfileError::new(path, Some(number), msg);
+    if body.contains(" @ ") || (body.contains('@') && !body.contains("://") && !is_pathlike(body)) {
+        return Ok(None);
+    }
+    let is_vcs = VCS_SCHEMES.iter().any(|s| body.starts_with(s));
+    let is_url = body.contains("://") || body.starts_with("file:");
+    let is_path = !is_url && !is_vcs && is_pathlike(body);
+    if !(is_vcs || is_url || is_path) {
+        return Ok(None);
+    }
+    let (location, fragment) = match body.split_once('#') {
+        Some((l, f)) => (l, Some(f)),
+        None => (body, None),
+    };
+    let egg = fragment.and_then(|f| {
+        f.split('&').find_map(|kv| {
+            kv.strip_prefix("egg=")
+                .map(|n| n.split('[').next().unwrap_or(n).to_string())
+        })
+    });
+    let fragment_hash = fragment.and_then(|f| {
+        f.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Hash::parse(&format!("{k}:{v}"))
+        })
+    });
+    let filename = crate::lockfile::uv::filename_from_url(location);
+    let name = egg
+        .or_else(|| filename.as_deref().and_then(name_from_filename))
+        .or_else(|| {
+            (is_path && !is_archive(location))
+                .then(|| dir_name(location))
+                .flatten()
+        });
+    let Some(name) = name else {
+        return Err(err(format!("cannot tell the project name of `{body}`"))
+            .with_hint("write it as `name @ url`, or add `#egg=name`"));
+    };
+    let name = PackageName::new(&name).map_err(|e| err(e.to_string()))?;
+    let mut pkg = Package::new(name, None, origin(path, number));
+    pkg.markers = markers.map(str::to_string);
+    if is_vcs {
+        let (scheme_url, reference) = split_vcs_ref(location);
+        let mut source = Source::new(SourceKind::Git, Some(scheme_url.to_string()));
+        source.reference = reference.clone();
+        let commit = reference.filter(|r| is_full_sha(r));
+        source.commit.clone_from(&commit);
+        if editable {
+            source.kind = SourceKind::Editable;
+        }
+        pkg.source = source;
+        let pinned = commit.is_some();
+        return Ok(Some(Entry {
+            why: if pinned {
+                String::new()
+            } else {
+                format!(
+                    "`{}` comes from a VCS reference that is not a full commit hash: it can move",
+                    pkg.name
+                )
+            },
+            package: pkg,
+            pinned,
+        }));
+    }
+    if is_url && !location.starts_with("file:") {
+        let mut entry = url_entry(pkg, location);
+        if let Some(h) = fragment_hash {
+            if let Some(a) = entry.package.artifacts.first_mut() {
+                a.hashes.push(h);
+            }
+            entry.pinned = true;
+            entry.why.clear();
+        }
+        return Ok(Some(entry));
+    }
+    let local = location
+        .strip_prefix("file://")
+        .or_else(|| location.strip_prefix("file:"))
+        .unwrap_or(location);
+    let kind = if editable {
+        SourceKind::Editable
+    } else if is_archive(local) {
+        SourceKind::Path
+    } else {
+        SourceKind::Directory
+    };
+    pkg.source = Source::new(kind, Some(local.to_string()));
+    if kind == SourceKind::Path {
+        if let Some(f) = &filename {
+            let mut a = Artifact::named(f.clone());
+            a.url = Some(local.to_string());
+            a.hashes.extend(fragment_hash);
+            pkg.artifacts.push(a);
+        }
+        pkg.version = filename
+            .as_deref()
+            .and_then(version_from_filename)
+            .map(|v| Version::new(&v));
+    }
+    // Local code is the project's own: nothing to pin.
+    Ok(Some(Entry {
+        package: pkg,
+        pinned: true,
+        why: String::new(),
+    }))
+}
+
+fn url_entry(mut pkg: Package, url: &str) -> Entry {
+    if VCS_SCHEMES.iter().any(|s| url.starts_with(s)) {
+        let location = url.split('#').next().unwrap_or(url);
+        let (u, reference) = split_vcs_ref(location);
+        let mut source = Source::new(SourceKind::Git, Some(u.to_string()));
+        let commit = reference.clone().filter(|r| is_full_sha(r));
+        source.reference = reference;
+        source.commit.clone_from(&commit);
+        pkg.source = source;
+        let pinned = commit.is_some();
+        return Entry {
+            why: if pinned {
+                String::new()
+            } else {
+                format!(
+                    "`{}` comes from a VCS reference that is not a full commit hash: it can move",
+                    pkg.name
+                )
+            },
+            package: pkg,
+            pinned,
+        };
+    }
+    let (location, fragment) = match url.split_once('#') {
+        Some((l, f)) => (l, Some(f)),
+        None => (url, None),
+    };
+    let local = location.starts_with("file:");
+    pkg.source = Source::new(
+        if local {
+            if is_archive(location) {
+                SourceKind::Path
+            } else {
+                SourceKind::Directory
+            }
+        } else {
+            SourceKind::Url
+        },
+        Some(location.to_string()),
+    );
+    let filename = crate::lockfile::uv::filename_from_url(location);
+    let mut pinned = local;
+    if let Some(f) = filename.filter(|f| is_archive(f)) {
+        let mut a = Artifact::named(f.clone());
+        a.url = Some(location.to_string());
+        if let Some(h) = fragment.and_then(|fr| {
+            fr.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                Hash::parse(&format!("{k}:{v}"))
+            })
+        }) {
+            a.hashes.push(h);
+            pinned = true;
+        }
+        pkg.version = version_from_filename(&f).map(|v| Version::new(&v));
+        pkg.artifacts.push(a);
+    }
+    Entry {
+        why: if pinned {
+            String::new()
+        } else {
+            format!(
+                "`{}` comes from a URL with no hash: its content can change",
+                pkg.name
+            )
+        },
+        package: pkg,
+        pinned,
+    }
+}
+
+/// `git+https://host/repo@v1.0` -> (`git+https://host/repo`, `v1.0`); the `@`
+/// of credentials (`user@host`) is not a reference.
+fn split_vcs_ref(location: &str) -> (&str, Option<String>) {
+    let path_start = location.find("://").map_or(0, |i| i + 3);
+    let after_host = location[path_start..]
+        .find('/')
+        .map_or(location.len(), |i| path_start + i);
+    match location[after_host..].rfind('@') {
+        Some(i) => {
+            let at = after_host + i;
+            (
+                &location[..at],
+                Some(location[at + 1..].to_string()).filter(|r| !r.is_empty()),
+            )
+        }
+        None => (location, None),
+    }
+}
+
+fn is_full_sha(r: &str) -> bool {
+    (r.len() == 40 || r.len() == 64) && r.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_pathlike(s: &str) -> bool {
+    s.starts_with('.')
+        || s.starts_with('/')
+        || s.starts_with('~')
+        || s.contains('/')
+        || s.contains('\\')
+        || is_archive(s)
+}
+
+fn is_archive(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    ARCHIVE_SUFFIXES.iter().any(|suf| lower.ends_with(suf))
+}
+
+fn dir_name(p: &str) -> Option<String> {
+    let trimmed = p.trim_end_matches(['/', '\\']);
+    let last = trimmed.rsplit(['/', '\\']).next()?;
+    (!last.is_empty() && last != "." && last != "..").then(|| last.to_string())
+}
+
+/// The project name in a wheel or sdist file name.
+fn name_from_filename(f: &str) -> Option<String> {
+    let lower = f.to_ascii_lowercase();
+    if lower.ends_with(".whl") {
+        return f.split('-').next().map(str::to_string);
+    }
+    let stem = strip_archive(f)?;
+    stem.rsplit_once('-').map(|(n, _)| n.to_string())
+}
+
+fn version_from_filename(f: &str) -> Option<String> {
+    if f.to_ascii_lowercase().ends_with(".whl") {
+        return f.split('-').nth(1).map(str::to_string);
+    }
+    let stem = strip_archive(f)?;
+    stem.rsplit_once('-').map(|(_, v)| v.to_string())
+}
+
+fn strip_archive(f: &str) -> Option<&str> {
+    let lower = f.to_ascii_lowercase();
+    ARCHIVE_SUFFIXES
+        .iter()
+        .find(|s| lower.ends_with(*s))
+        .map(|s| &f[..f.len() - s.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcs_references() {
+        assert_eq!(
+            split_vcs_ref("git+https://h/r@v1"),
+            ("git+https://h/r", Some("v1".into()))
+        );
+        assert_eq!(
+            split_vcs_ref("git+https://u:p@h/r"),
+            ("git+https://u:p@h/r", None)
+        );
+        assert_eq!(
+            split_vcs_ref("git+ssh://git@h/r.git@abc"),
+            ("git+ssh://git@h/r.git", Some("abc".into()))
+        );
+    }
+
+    #[test]
+    fn names_from_files() {
+        assert_eq!(
+            name_from_filename("Foo_Bar-1.0-py3-none-any.whl").as_deref(),
+            Some("Foo_Bar")
+        );
+        assert_eq!(
+            name_from_filename("foo-bar-1.0.tar.gz").as_deref(),
+            Some("foo-bar")
+        );
+        assert_eq!(
+            version_from_filename("foo-bar-1.0.tar.gz").as_deref(),
+            Some("1.0")
+        );
+        assert_eq!(name_from_filename("README"), None);
+    }
+
+    #[test]
+    fn pinned_text_keeps_the_written_form() {
+        assert_eq!(pinned_text("pkg==3.2.3-2").as_deref(), Some("3.2.3-2"));
+        assert_eq!(
+            pinned_text("pkg === 1.0 ; python_version > '3'").as_deref(),
+            Some("1.0")
+        );
+    }
+}
