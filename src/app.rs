@@ -122,7 +122,14 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             path: report::display_path(&target.0),
             format,
             packages: lock.packages.len(),
-            indexes: lock.indexes.clone(),
+            indexes: lock
+                .indexes
+                .iter()
+                .map(|i| lockfile::IndexRecord {
+                    url: report::redact_url(&i.url),
+                    role: i.role.clone(),
+                })
+                .collect(),
             includes: lock
                 .includes
                 .iter()

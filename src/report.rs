@@ -243,6 +243,27 @@ pub fn display_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// Hides credentials in a URL (`https://user:token@host` -> `https://user:***@host`,
+/// `https://token@host` -> `https://***@host`) so reports never carry secrets
+/// that came from `${VAR}` expansion or a lockfile.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &authority[..at];
+    let hidden = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_string(),
+    };
+    format!("{}{hidden}{}", &url[..scheme_end + 3], &rest[at..])
+}
+
 fn timestamp(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -255,7 +276,7 @@ impl PackageOut {
             version: p.version.as_ref().map(|v| v.as_str().to_string()),
             source: SourceOut {
                 kind: p.source.kind,
-                url: p.source.url.clone(),
+                url: p.source.url.as_deref().map(redact_url),
                 reference: p.source.reference.clone(),
                 commit: p.source.commit.clone(),
             },
@@ -271,7 +292,7 @@ impl PackageOut {
                 .map(|a| ArtifactOut {
                     filename: a.filename.clone(),
                     kind: a.kind,
-                    url: a.url.clone(),
+                    url: a.url.as_deref().map(redact_url),
                     sha256: a.sha256().map(str::to_string),
                     other_hashes: a
                         .hashes
@@ -385,5 +406,31 @@ impl Report {
             packages,
             findings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn credentials_never_reach_reports() {
+        assert_eq!(
+            redact_url("https://u:s3cr3t@index.example/simple"),
+            "https://u:***@index.example/simple"
+        );
+        assert_eq!(
+            redact_url("https://t0ken@index.example/simple"),
+            "https://***@index.example/simple"
+        );
+        assert_eq!(
+            redact_url("git+ssh://git@git.example/r.git"),
+            "git+ssh://***@git.example/r.git"
+        );
+        assert_eq!(
+            redact_url("https://index.example/a@b"),
+            "https://index.example/a@b"
+        );
+        assert_eq!(redact_url("./wheels"), "./wheels");
     }
 }

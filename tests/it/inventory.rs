@@ -105,3 +105,45 @@ fn pylock_files() {
         check(rel);
     }
 }
+
+#[test]
+fn requirements_files() {
+    for rel in [
+        "testdata/lockfiles/requirements/django-app/requirements.txt",
+        "testdata/lockfiles/requirements/nested/requirements/dev.txt",
+        "testdata/lockfiles/requirements/edge/requirements.txt",
+        "testdata/lockfiles/requirements/encodings/crlf.txt",
+        "testdata/lockfiles/requirements/encodings/utf16-bom.txt",
+        "testdata/lockfiles/requirements/encodings/utf8-bom.txt",
+    ] {
+        check(rel);
+    }
+}
+
+#[test]
+fn include_cycles_exit_2_naming_the_line() {
+    let (code, _, err) = run(customs(&root()).args([
+        "audit",
+        "--offline",
+        "testdata/lockfiles/requirements/cycle/a.txt",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cycle/b.txt:2:") && err.contains("include cycle"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unpinned_requirements_fail_only_at_medium() {
+    let rel = "testdata/lockfiles/requirements/edge/requirements.txt";
+    let (code, _, _) = run(customs(&root()).args(["audit", "--offline", rel]));
+    assert_eq!(
+        code, 0,
+        "unpinned-requirement is medium: passes at the default fail-on high"
+    );
+    let (code, out, _) =
+        run(customs(&root()).args(["audit", "--offline", "--fail-on", "medium", rel]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+}
