@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Seeds the fuzz corpora from testdata/: each lockfile becomes a `lockfile`
-# input (first byte = format index, as in fuzz/fuzz_targets/lockfile.rs),
-# each archive an `archive` input.
+# Seeds the fuzz corpora from testdata/: each lockfile goes to its parser's
+# target (and, with a format byte in front, to `lockfile`); archives to `archive`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p fuzz/corpus/lockfile fuzz/corpus/archive fuzz/corpus/config
-seed() { # format-index file
-  local out="fuzz/corpus/lockfile/$(basename "$(dirname "$2")")-$(basename "$2")-$1"
-  { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$out"
+for t in lockfile uv_lock poetry_lock requirements pylock pdm_lock pipfile_lock archive config; do
+  mkdir -p "fuzz/corpus/$t"
+done
+seed() { # format-index target file
+  local base; base="$(basename "$(dirname "$3")")-$(basename "$3")"
+  cp "$3" "fuzz/corpus/$2/$base"
+  { printf "\\x$(printf %02x "$1")"; cat "$3"; } > "fuzz/corpus/lockfile/$base-$1"
 }
 find testdata/lockfiles -type f | while read -r f; do
   case "$(basename "$f")" in
-    uv.lock|*.py.lock) seed 0 "$f" ;;
-    poetry.lock) seed 1 "$f" ;;
-    *.txt|*.in) seed 2 "$f" ;;
-    pylock*.toml) seed 3 "$f" ;;
-    pdm.lock) seed 4 "$f" ;;
-    Pipfile.lock) seed 5 "$f" ;;
+    uv.lock|*.py.lock) seed 0 uv_lock "$f" ;;
+    poetry.lock) seed 1 poetry_lock "$f" ;;
+    *.txt|*.in) seed 2 requirements "$f" ;;
+    pylock*.toml) seed 3 pylock "$f" ;;
+    pdm.lock) seed 4 pdm_lock "$f" ;;
+    Pipfile.lock) seed 5 pipfile_lock "$f" ;;
   esac
 done
 find testdata -type f \( -name '*.whl' -o -name '*.tar.gz' -o -name '*.zip' -o -name '*.tar.bz2' \) \
   -exec cp {} fuzz/corpus/archive/ \; 2>/dev/null || true
 find testdata -name 'customs.toml' -exec cp {} fuzz/corpus/config/ \; 2>/dev/null || true
-echo "corpora: $(ls fuzz/corpus/lockfile | wc -l) lockfile, $(ls fuzz/corpus/archive | wc -l) archive, $(ls fuzz/corpus/config | wc -l) config"
+for t in fuzz/corpus/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"; done

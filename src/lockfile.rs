@@ -301,3 +301,75 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod no_panic {
+    //! Property tests: no parser panics on arbitrary or mutated input
+    //! (the fuzz targets in `fuzz/` run the same for longer).
+    use super::*;
+    use proptest::prelude::*;
+
+    const SEEDS: &[(Format, &str)] = &[
+        (
+            Format::UvLock,
+            include_str!("../testdata/lockfiles/uv/workspace/uv.lock"),
+        ),
+        (
+            Format::PoetryLock,
+            include_str!("../testdata/lockfiles/poetry/sources/poetry.lock"),
+        ),
+        (
+            Format::Requirements,
+            include_str!("../testdata/lockfiles/requirements/edge/requirements.txt"),
+        ),
+        (
+            Format::Pylock,
+            include_str!("../testdata/lockfiles/pylock/edge/pylock.toml"),
+        ),
+        (
+            Format::PdmLock,
+            include_str!("../testdata/lockfiles/pdm/v3/pdm.lock"),
+        ),
+        (
+            Format::PipfileLock,
+            include_str!("../testdata/lockfiles/pipfile/django-app/Pipfile.lock"),
+        ),
+    ];
+
+    fn mutate(seed: &str, edits: &[(usize, u8, u8)]) -> String {
+        let mut bytes = seed.as_bytes().to_vec();
+        for &(pos, op, byte) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = pos % bytes.len();
+            match op % 3 {
+                0 => bytes[at] = byte,
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, byte),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_lockfiles_never_panic(
+            which in 0usize..SEEDS.len(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), prop_oneof![Just(b'['), Just(b'"'), Just(b'\n'), Just(b'='), Just(b'\\'), Just(b'{'), any::<u8>()]), 1..12),
+        ) {
+            let (format, seed) = SEEDS[which];
+            let text = mutate(seed, &edits);
+            let _ = parse(Path::new("mutated"), format, &text, &ParseOptions::default());
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(which in 0usize..SEEDS.len(), text in ".{0,400}") {
+            let _ = parse(Path::new("random"), SEEDS[which].0, &text, &ParseOptions::default());
+        }
+    }
+}

@@ -147,3 +147,30 @@ fn unpinned_requirements_fail_only_at_medium() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL"), "{out}");
 }
+
+#[test]
+fn poetry_locks() {
+    for rel in [
+        "testdata/lockfiles/poetry/django-app/poetry.lock",
+        "testdata/lockfiles/poetry/sources/poetry.lock",
+        "testdata/lockfiles/poetry/v1-1/poetry.lock",
+        "testdata/lockfiles/poetry/pre-1-0/poetry.lock",
+    ] {
+        check(rel);
+    }
+}
+
+#[test]
+fn pdm_locks() {
+    for rel in [
+        "testdata/lockfiles/pdm/django-app/pdm.lock",
+        "testdata/lockfiles/pdm/v3/pdm.lock",
+    ] {
+        check(rel);
+    }
+}
+
+#[test]
+fn pipfile_locks() {
+    check("testdata/lockfiles/pipfile/django-app/Pipfile.lock");
+}

@@ -9,4 +9,5 @@
 mod cli;
 mod common;
 mod inventory;
+mod malformed;
 mod report;
