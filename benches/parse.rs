@@ -26,7 +26,14 @@ fn bench(c: &mut Criterion) {
     let opts = ParseOptions::default();
     let synthetic = synthetic_uv_lock(1000);
     c.bench_function("uv.lock 1000 packages", |b| {
-        b.iter(|| lockfile::parse(Path::new("uv.lock"), Format::UvLock, black_box(&synthetic), &opts))
+        b.iter(|| {
+            lockfile::parse(
+                Path::new("uv.lock"),
+                Format::UvLock,
+                black_box(&synthetic),
+                &opts,
+            )
+        })
     });
     let real = include_str!("../testdata/lockfiles/uv/large/uv.lock");
     c.bench_function("uv.lock 298 packages (real)", |b| {
@@ -34,7 +41,14 @@ fn bench(c: &mut Criterion) {
     });
     let req = include_str!("../testdata/lockfiles/requirements/django-app/requirements.txt");
     c.bench_function("requirements.txt pip-compile (16 pins)", |b| {
-        b.iter(|| lockfile::parse(Path::new("requirements.txt"), Format::Requirements, black_box(req), &opts))
+        b.iter(|| {
+            lockfile::parse(
+                Path::new("requirements.txt"),
+                Format::Requirements,
+                black_box(req),
+                &opts,
+            )
+        })
     });
 }
 

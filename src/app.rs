@@ -8,10 +8,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 
+use std::time::Duration;
+
+use crate::checks::{self, cooldown::Cooldown, release::IndexStatus, release::ReleaseSettings};
 use crate::cli::{AuditArgs, Cli, Command, OutputFormat, ReportArgs};
-use crate::finding::{Finding, sort_findings};
+use crate::finding::{Finding, Severity, sort_findings};
+use crate::index::{ClientConfig, IndexClient, IndexUrl};
 use crate::lockfile::{self, Format, ParseOptions};
-use crate::package::Package;
+use crate::package::{Package, PackageName, SourceKind};
+use crate::policy::{self, Config};
 use crate::report::{self, Input, Report, RunResult, Settings, SkippedInput};
 
 /// What a run produced: text for stdout, notes for stderr, an exit code.
@@ -98,13 +103,186 @@ pub fn parse_instant(s: &str) -> Result<Timestamp> {
     Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
 }
 
+/// The settings of a run, after the command line, the config and the environment.
+struct RunSettings {
+    fail_on: Severity,
+    fail_on_unknown: bool,
+    cooldown: Cooldown,
+    user_index: Option<String>,
+}
+
+fn load_config(args: &ReportArgs) -> Result<Config> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    if let Some(path) = &args.config {
+        return Ok(policy::config::load(path)?);
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(policy::config::discover(&cwd)?.unwrap_or_default())
+}
+
+fn resolve_settings(args: &ReportArgs, config: &Config) -> Result<RunSettings> {
+    let cooldown_text = args.cooldown.clone().or_else(|| config.cooldown.clone());
+    let cooldown = match &cooldown_text {
+        None => Cooldown::default(),
+        Some(t) => checks::cooldown::parse(t).map_err(|e| {
+            let from = if args.cooldown.is_some() {
+                "--cooldown".to_string()
+            } else {
+                config.path.as_ref().map_or("config".into(), |p| format!("`cooldown` in {}", p.display()))
+            };
+            anyhow::anyhow!("invalid {from}: {e}\n  hint: use a duration such as `7 days`, `36 hours` or `P7D`, or a date such as 2026-09-01")
+        })?,
+    };
+    let env_index = ["PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let user_index = args
+        .index_url
+        .clone()
+        .or(env_index)
+        .or_else(|| config.index_url.clone());
+    if let Some(u) = &user_index {
+        IndexUrl::parse(u).map_err(|e| anyhow::anyhow!("invalid index URL: {e}\n  hint: give the Simple index URL, e.g. https://host/simple"))?;
+    }
+    Ok(RunSettings {
+        fail_on: args.fail_on.or(config.fail_on).unwrap_or(Severity::High),
+        fail_on_unknown: args.fail_on_unknown || config.fail_on_unknown.unwrap_or(false),
+        cooldown,
+        user_index,
+    })
+}
+
+/// The index to ask for a package: its recorded index, unless that is the
+/// public default and the user named a mirror; else the user's; else the default.
+fn index_for(pkg: &Package, user: Option<&IndexUrl>, default: &IndexUrl) -> IndexUrl {
+    let recorded = pkg
+        .index_url
+        .as_deref()
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        .and_then(|u| IndexUrl::parse(u).ok());
+    match (recorded, user) {
+        (Some(r), Some(u)) if r == *default => u.clone(),
+        (Some(r), _) => r,
+        (None, Some(u)) => u.clone(),
+        (None, None) => default.clone(),
+    }
+}
+
+fn cache_root(args: &ReportArgs) -> Option<PathBuf> {
+    if args.no_cache {
+        return None;
+    }
+    if let Some(d) = &args.cache_dir {
+        return Some(d.clone());
+    }
+    use etcetera::BaseStrategy;
+    etcetera::choose_base_strategy()
+        .ok()
+        .map(|b| b.cache_dir().join("customs"))
+}
+
+/// Asks the index about every checkable package and runs the release checks.
+fn release_checks(
+    packages: &[Package],
+    args: &ReportArgs,
+    settings: &RunSettings,
+    config: &Config,
+    as_of: Timestamp,
+    messages: &mut Vec<String>,
+) -> Result<(Vec<Finding>, Vec<IndexStatus>)> {
+    let default = IndexUrl::parse(crate::index::DEFAULT_INDEX_URL).map_err(anyhow::Error::msg)?;
+    let user = settings
+        .user_index
+        .as_deref()
+        .map(IndexUrl::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut wanted: Vec<(IndexUrl, PackageName)> = packages
+        .iter()
+        .filter(|p| p.source.kind == SourceKind::Registry && p.version.is_some())
+        .map(|p| (index_for(p, user.as_ref(), &default), p.name.clone()))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let client = IndexClient::new(ClientConfig {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        offline: args.offline,
+        cache_root: cache_root(args),
+        ..ClientConfig::default()
+    })?;
+    let bar = progress_bar(wanted.len());
+    let answers = if wanted.is_empty() {
+        BTreeMap::new()
+    } else {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let tick = || {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        };
+        runtime.block_on(crate::index::ask_all(&client, wanted, &tick))
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let release_settings = ReleaseSettings {
+        as_of,
+        cooldown: settings.cooldown.clone(),
+        cooldown_exempt: config.cooldown_exempt.clone(),
+    };
+    let mut findings = Vec::new();
+    let mut statuses = Vec::with_capacity(packages.len());
+    for p in packages {
+        let key = (index_for(p, user.as_ref(), &default), p.name.clone());
+        let (f, status) = checks::release::check(p, answers.get(&key), &release_settings);
+        findings.extend(f);
+        statuses.push(status);
+    }
+    let unknown = statuses
+        .iter()
+        .filter(|s| matches!(s, IndexStatus::Unknown(_)))
+        .count();
+    if unknown > 0 {
+        messages.push(format!(
+            "warning: {unknown} package(s) could not be checked against the index (see index-unavailable){}",
+            if settings.fail_on_unknown { "; --fail-on-unknown makes this fail the run" } else { "" }
+        ));
+    }
+    Ok((findings, statuses))
+}
+
+fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if len < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} asking the index {pos}/{len} {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 fn audit(args: &AuditArgs) -> Result<Outcome> {
     let now = Timestamp::now();
-    let as_of = as_of(&args.report, now)?;
+    let r = &args.report;
+    let as_of = as_of(r, now)?;
+    let config = load_config(r)?;
+    let settings = resolve_settings(r, &config)?;
     let options = ParseOptions {
         env: std::env::vars().collect::<BTreeMap<_, _>>(),
     };
     let mut messages = Vec::new();
+    if let Some(p) = &config.path {
+        messages.push(format!("config: {}", p.display()));
+    }
     let targets = resolve_targets(&args.paths, &mut messages)?;
     let mut packages: Vec<Package> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -140,37 +318,131 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }
-    sort_findings(&mut findings);
-    let settings = Settings {
-        fail_on: args.report.fail_on,
-        offline: args.report.offline,
-    };
-    let report = Report::build(RunResult {
+    let (release_findings, statuses) =
+        release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    findings.extend(release_findings);
+    finish(FinishArgs {
+        args: r,
+        config: &config,
+        settings: &settings,
         inputs,
         skipped: targets.skipped,
         packages: &packages,
-        findings: &findings,
-        settings,
+        statuses: &statuses,
+        findings,
         as_of,
         now,
+        messages,
+    })
+}
+
+struct FinishArgs<'a> {
+    args: &'a ReportArgs,
+    config: &'a Config,
+    settings: &'a RunSettings,
+    inputs: Vec<Input>,
+    skipped: Vec<SkippedInput>,
+    packages: &'a [Package],
+    statuses: &'a [IndexStatus],
+    findings: Vec<Finding>,
+    as_of: Timestamp,
+    now: Timestamp,
+    messages: Vec<String>,
+}
+
+/// Policy, baseline, report, extra outputs, exit code: shared by every command.
+fn finish(f: FinishArgs<'_>) -> Result<Outcome> {
+    let today = f.as_of.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut findings = policy::apply(f.config, f.findings, today);
+    if let Some(path) = &f.args.baseline {
+        let known = baseline(path)?;
+        policy::apply_baseline(&mut findings, &known, &report::display_path(path));
+    }
+    sort_findings(&mut findings);
+    let report = Report::build(RunResult {
+        inputs: f.inputs,
+        skipped: f.skipped,
+        packages: f.packages,
+        statuses: f.statuses,
+        findings: &findings,
+        settings: Settings {
+            fail_on: f.settings.fail_on,
+            fail_on_unknown: f.settings.fail_on_unknown,
+            offline: f.args.offline,
+            cooldown: f.settings.cooldown.to_string(),
+            index_url: report::redact_url(
+                f.settings
+                    .user_index
+                    .as_deref()
+                    .unwrap_or(crate::index::DEFAULT_INDEX_URL),
+            ),
+            config: f.config.path.as_deref().map(report::display_path),
+        },
+        as_of: f.as_of,
+        now: f.now,
     });
     let code = match report.summary.verdict {
         report::Verdict::Pass => 0,
         report::Verdict::Fail => 1,
     };
-    let rendered = render(&report, args.report.format);
-    let stdout = write_output(args.report.output.as_deref(), rendered)?;
+    for (path, format) in [
+        (&f.args.json_file, OutputFormat::Json),
+        (&f.args.sarif_file, OutputFormat::Sarif),
+        (&f.args.summary_file, OutputFormat::Markdown),
+    ] {
+        if let Some(path) = path {
+            write_atomic(path, render(&report, format).as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let rendered = render(&report, f.args.format);
+    let stdout = write_output(f.args.output.as_deref(), rendered)?;
     Ok(Outcome {
         stdout,
-        messages,
+        messages: f.messages,
         code,
     })
+}
+
+/// The fingerprints of the findings in an earlier JSON report.
+fn baseline(path: &Path) -> Result<std::collections::HashSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the baseline {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a customs JSON report", path.display()))?;
+    let findings = doc
+        .get("findings")
+        .and_then(|f| f.as_array())
+        .with_context(|| {
+            format!(
+                "{}: not a customs JSON report (no `findings`)",
+                path.display()
+            )
+        })?;
+    Ok(findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f.get(k).and_then(|v| v.as_str());
+            policy::fingerprint(
+                s("rule").unwrap_or(""),
+                s("package"),
+                s("version"),
+                f.get("location")
+                    .and_then(|l| l.get("path"))
+                    .and_then(|v| v.as_str()),
+                s("message").unwrap_or(""),
+            )
+        })
+        .collect())
 }
 
 fn render(report: &Report, format: OutputFormat) -> String {
     match format {
         OutputFormat::Json => report::json::render(report),
         OutputFormat::Table => report::table::render(report, terminal_width()),
+        OutputFormat::Sarif => report::sarif::render(report),
+        OutputFormat::Github => report::github::render(report),
+        OutputFormat::Markdown => report::markdown::render(report),
     }
 }
 

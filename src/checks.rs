@@ -7,7 +7,16 @@ use crate::finding::{Confidence, RuleId, Severity};
 
 pub mod allow_expired;
 pub mod allow_unused;
+pub mod cooldown;
+pub mod hash_mismatch;
+pub mod index_unavailable;
+pub mod project_status;
+pub mod release;
+pub mod release_missing;
+pub mod unclaimed;
 pub mod unpinned;
+pub mod upload_time_unknown;
+pub mod yanked;
 
 /// Static metadata of a rule.
 #[derive(Debug)]
@@ -25,12 +34,32 @@ pub struct RuleMeta {
 }
 
 /// Every rule, in the order `customs rules` prints them.
-pub const ALL: &[&RuleMeta] = &[&unpinned::META, &allow_expired::META, &allow_unused::META];
+pub const ALL: &[&RuleMeta] = &[
+    &unpinned::META,
+    &cooldown::META,
+    &upload_time_unknown::META,
+    &yanked::META,
+    &release_missing::META,
+    &hash_mismatch::META,
+    &project_status::META,
+    &index_unavailable::META,
+    &unclaimed::META,
+    &allow_expired::META,
+    &allow_unused::META,
+];
 
 /// The metadata of a rule.
 pub fn meta(id: RuleId) -> &'static RuleMeta {
     match id {
         RuleId::UnpinnedRequirement => &unpinned::META,
+        RuleId::Cooldown => &cooldown::META,
+        RuleId::UploadTimeUnknown => &upload_time_unknown::META,
+        RuleId::Yanked => &yanked::META,
+        RuleId::ReleaseMissing => &release_missing::META,
+        RuleId::HashMismatch => &hash_mismatch::META,
+        RuleId::ProjectStatus => &project_status::META,
+        RuleId::IndexUnavailable => &index_unavailable::META,
+        RuleId::UnclaimedName => &unclaimed::META,
         RuleId::AllowExpired => &allow_expired::META,
         RuleId::AllowUnused => &allow_unused::META,
     }

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit lockfiles and requirements files (a directory: discover the lockfiles in it).
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. `cooldown`.
@@ -49,6 +49,12 @@ pub enum OutputFormat {
     Table,
     /// The versioned JSON report.
     Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub workflow commands (annotations).
+    Github,
+    /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`).
+    Markdown,
 }
 
 /// Options shared by the commands that report findings.
@@ -60,15 +66,51 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
-    pub fail_on: Severity,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json_file: Option<PathBuf>,
+    /// Also write SARIF to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sarif_file: Option<PathBuf>,
+    /// Also write the Markdown summary to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary_file: Option<PathBuf>,
+    /// Lowest severity that fails the run (exit 1) [default: high, or the config's `fail-on`].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// A package that could not be checked (offline miss, index error) fails the run.
+    #[arg(long)]
+    pub fail_on_unknown: bool,
     /// Evaluate as if now were this RFC 3339 time.
     #[arg(long, value_name = "TIMESTAMP", env = "CUSTOMS_AS_OF")]
     pub as_of: Option<String>,
     /// No network: use the cache; what cannot be answered is reported as unknown.
     #[arg(long)]
     pub offline: bool,
+    /// Neither read nor write the on-disk cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Cache location [default: the platform cache directory].
+    #[arg(long, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The Simple index URL (`https://host/simple`); also PIP_INDEX_URL, UV_INDEX_URL, UV_DEFAULT_INDEX.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Seconds before one request to the index gives up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Cooldown window (`7 days`, `36 hours`, `P7D`) or an absolute cutoff date/time.
+    #[arg(long, value_name = "DURATION")]
+    pub cooldown: Option<String>,
+    /// Explicit config file (`customs.toml`, or a `pyproject.toml` with `[tool.customs]`).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Use no config file.
+    #[arg(long)]
+    pub no_config: bool,
+    /// An earlier JSON report: only findings not in it fail the run.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// `customs audit`.

@@ -46,6 +46,14 @@ macro_rules! rule_ids {
 
 rule_ids! {
     UnpinnedRequirement => "unpinned-requirement",
+    Cooldown => "cooldown",
+    UploadTimeUnknown => "upload-time-unknown",
+    Yanked => "yanked",
+    ReleaseMissing => "release-missing",
+    HashMismatch => "hash-mismatch",
+    ProjectStatus => "project-status",
+    IndexUnavailable => "index-unavailable",
+    UnclaimedName => "unclaimed-name",
     AllowExpired => "allow-expired",
     AllowUnused => "allow-unused",
 }

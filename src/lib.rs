@@ -22,6 +22,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod finding;
+pub mod index;
 pub mod lockfile;
 pub mod package;
 pub mod policy;

@@ -60,8 +60,16 @@ pub struct Tool {
 pub struct Settings {
     /// Lowest failing severity.
     pub fail_on: Severity,
+    /// Whether packages that could not be checked fail the run.
+    pub fail_on_unknown: bool,
     /// Whether the network was off.
     pub offline: bool,
+    /// The cooldown in force (`7 days`, or `uploaded after <time>`).
+    pub cooldown: String,
+    /// The index asked for packages that record none (credentials hidden).
+    pub index_url: String,
+    /// The config file read, if any.
+    pub config: Option<String>,
 }
 
 /// One file read.
@@ -122,6 +130,39 @@ pub struct PackageOut {
     /// pylock.toml `attestation-identities`, as recorded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attestation_identities: Vec<serde_json::Value>,
+    /// Whether the index checks could run for this package.
+    pub index: IndexCheck,
+}
+
+/// Whether a package was checked against the index.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct IndexCheck {
+    /// `checked`, `unknown` (the index could not answer) or `not-applicable`.
+    pub status: &'static str,
+    /// Why it is unknown or not applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl IndexCheck {
+    /// From the release checks' status.
+    pub fn from_status(status: &crate::checks::release::IndexStatus) -> Self {
+        use crate::checks::release::IndexStatus;
+        match status {
+            IndexStatus::Checked => Self {
+                status: "checked",
+                reason: None,
+            },
+            IndexStatus::Unknown(r) => Self {
+                status: "unknown",
+                reason: Some(r.clone()),
+            },
+            IndexStatus::NotApplicable(r) => Self {
+                status: "not-applicable",
+                reason: Some((*r).to_string()),
+            },
+        }
+    }
 }
 
 /// A package source.
@@ -220,6 +261,8 @@ pub struct Summary {
     pub findings: usize,
     /// Suppressed findings.
     pub suppressed: usize,
+    /// Packages that could not be checked against the index.
+    pub unknown: usize,
     /// Counts of findings that count, by severity.
     pub by_severity: BTreeMap<Severity, usize>,
     /// Counts of findings that count, by rule.
@@ -270,7 +313,7 @@ fn timestamp(ts: jiff::Timestamp) -> String {
 
 impl PackageOut {
     /// Converts a package.
-    pub fn from_package(p: &Package) -> Self {
+    pub fn from_package(p: &Package, status: &crate::checks::release::IndexStatus) -> Self {
         Self {
             name: p.name.to_string(),
             version: p.version.as_ref().map(|v| v.as_str().to_string()),
@@ -306,6 +349,7 @@ impl PackageOut {
                 .collect(),
             upload_time: p.earliest_upload().map(timestamp),
             attestation_identities: p.attestation_identities.clone(),
+            index: IndexCheck::from_status(status),
         }
     }
 }
@@ -345,6 +389,8 @@ pub struct RunResult<'a> {
     pub skipped: Vec<SkippedInput>,
     /// All packages.
     pub packages: &'a [Package],
+    /// The index status of each package (same order as `packages`).
+    pub statuses: &'a [crate::checks::release::IndexStatus],
     /// All findings, already sorted.
     pub findings: &'a [Finding],
     /// Settings.
@@ -358,8 +404,13 @@ pub struct RunResult<'a> {
 impl Report {
     /// Builds the report and decides the verdict.
     pub fn build(run: RunResult<'_>) -> Self {
-        let mut packages: Vec<PackageOut> =
-            run.packages.iter().map(PackageOut::from_package).collect();
+        let not_asked = crate::checks::release::IndexStatus::NotApplicable("not checked");
+        let mut packages: Vec<PackageOut> = run
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PackageOut::from_package(p, run.statuses.get(i).unwrap_or(&not_asked)))
+            .collect();
         packages.sort_by(|a, b| {
             (&a.name, &a.version, &a.lockfile, a.line).cmp(&(
                 &b.name,
@@ -384,6 +435,11 @@ impl Report {
             *by_rule.entry(f.rule.to_string()).or_insert(0) += 1;
             fail |= f.severity >= run.settings.fail_on;
         }
+        let unknown = packages
+            .iter()
+            .filter(|p| p.index.status == "unknown")
+            .count();
+        fail |= run.settings.fail_on_unknown && unknown > 0;
         Self {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -399,6 +455,7 @@ impl Report {
                 packages: packages.len(),
                 findings: counted,
                 suppressed,
+                unknown,
                 by_severity,
                 by_rule,
                 verdict: if fail { Verdict::Fail } else { Verdict::Pass },

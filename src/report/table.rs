@@ -29,8 +29,31 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
     for skipped in &report.skipped {
         let _ = writeln!(out, "  skipped {}: {}", skipped.path, skipped.reason);
     }
-    let shown: Vec<_> = report.findings.iter().collect();
-    if shown.is_empty() {
+    // Many packages the index could not answer for, for the same reason (an
+    // offline run, a dead mirror), read better as one row per reason.
+    let unavailable: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "index-unavailable" && f.suppressed.is_none())
+        .collect();
+    let collapse = unavailable.len() > 3;
+    let shown: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| !(collapse && f.rule.as_str() == "index-unavailable" && f.suppressed.is_none()))
+        .collect();
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    if collapse {
+        for f in &unavailable {
+            let reason = f
+                .evidence
+                .iter()
+                .find(|e| e.label == "reason")
+                .map_or("unknown reason", |e| e.value.as_str());
+            *reasons.entry(reason).or_default() += 1;
+        }
+    }
+    if shown.is_empty() && reasons.is_empty() {
         let _ = writeln!(out, "\nNo findings.");
     } else {
         let mut table = Table::new();
@@ -67,6 +90,15 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
                 package,
                 place,
                 message,
+            ]);
+        }
+        for (reason, n) in &reasons {
+            table.add_row([
+                "medium".to_string(),
+                "index-unavailable".to_string(),
+                format!("{n} packages"),
+                String::new(),
+                format!("could not be checked against the index: {reason}"),
             ]);
         }
         let _ = writeln!(out, "\n{table}");

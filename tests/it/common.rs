@@ -36,7 +36,14 @@ pub fn customs(dir: &Path) -> Command {
             cmd.env_remove(k);
         }
     }
-    cmd.env("NO_COLOR", "1").env("COLUMNS", "200");
+    // A fresh, empty cache per command: tests never see the user's cache or
+    // each other's (tests of the cache pass --cache-dir, which wins).
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cache = std::env::temp_dir().join(format!("customs-it-cache-{}-{n}", std::process::id()));
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .env("CUSTOMS_CACHE_DIR", cache);
     cmd
 }
 

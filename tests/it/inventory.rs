@@ -57,7 +57,14 @@ fn inventory(rel: &str) -> String {
                 .unwrap_or_default(),
         );
     }
-    for f in report["findings"].as_array().unwrap() {
+    // Offline with an empty cache every registry package is `index-unavailable`:
+    // that is tested elsewhere; the inventory snapshots keep the rest.
+    for f in report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] != "index-unavailable")
+    {
         let _ = writeln!(
             s,
             "finding {} {} {}:{} {}",

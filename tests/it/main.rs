@@ -8,6 +8,8 @@
 
 mod cli;
 mod common;
+mod index;
 mod inventory;
 mod malformed;
 mod report;
+mod server;

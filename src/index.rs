@@ -1,0 +1,38 @@
+//! Asking the package index: PyPI's JSON API and the Simple JSON API, a disk
+//! cache, retries, offline mode. Knows only the package model.
+
+pub mod cache;
+pub mod client;
+pub mod model;
+mod wire;
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+
+pub use client::{ClientConfig, ClientError, IndexClient, IndexUrl};
+pub use model::{Answer, FileFacts, ProjectFacts, ProjectStatus, ReleaseFacts};
+
+use crate::package::PackageName;
+
+/// The public index, used when nothing else is configured.
+pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
+
+/// Asks `index` about every `(index, name)` pair at once, with bounded
+/// concurrency; `progress` is called after each answer.
+pub async fn ask_all(
+    client: &IndexClient,
+    wanted: Vec<(IndexUrl, PackageName)>,
+    progress: &(dyn Fn() + Sync),
+) -> BTreeMap<(IndexUrl, PackageName), Answer> {
+    let limit = client.config().concurrency.max(1);
+    futures::stream::iter(wanted)
+        .map(|(index, name)| async move {
+            let answer = client.project(&index, &name).await;
+            progress();
+            ((index, name), answer)
+        })
+        .buffer_unordered(limit)
+        .collect()
+        .await
+}

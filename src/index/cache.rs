@@ -1,0 +1,133 @@
+//! The on-disk cache of index answers: a versioned bucket of reduced records,
+//! revalidated with `If-None-Match` where the index sent an `ETag`, else kept
+//! for the index's `max-age` (15 minutes by default). Writes are atomic; an
+//! entry that does not parse is ignored and refetched, never trusted.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use super::model::ProjectFacts;
+use crate::package::PackageName;
+
+/// Bumped whenever the stored record changes shape.
+pub const BUCKET: &str = "index-v1";
+
+/// Default freshness when the index sends no `max-age` (PyPI's own value).
+pub const DEFAULT_TTL_SECS: i64 = 15 * 60;
+
+/// One cached answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// The document URL.
+    pub url: String,
+    /// When it was fetched or last revalidated (real time).
+    pub fetched_at: Timestamp,
+    /// The `ETag` the index sent, if any.
+    pub etag: Option<String>,
+    /// Seconds the answer stays fresh.
+    pub max_age: i64,
+    /// The facts, or `None` when the index said the project does not exist.
+    pub facts: Option<ProjectFacts>,
+}
+
+impl Entry {
+    /// Whether the entry is still fresh at `now`.
+    pub fn is_fresh(&self, now: Timestamp) -> bool {
+        let age = now.as_second() - self.fetched_at.as_second();
+        (0..self.max_age).contains(&age)
+    }
+}
+
+/// A cache rooted at a directory, for one index.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache for the index at `index_url` under `root`.
+    pub fn new(root: &Path, index_url: &str) -> Self {
+        let digest = sha2::Sha256::digest(index_url.as_bytes());
+        let host: String = url::Url::parse(index_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+            .take(64)
+            .collect();
+        Self {
+            dir: root
+                .join(BUCKET)
+                .join(format!("{host}-{}", hex::encode(&digest[..6]))),
+        }
+    }
+
+    fn path(&self, name: &PackageName) -> PathBuf {
+        self.dir.join(format!("{}.json", name.as_str()))
+    }
+
+    /// Reads an entry; a missing, unreadable or corrupt entry is `None`.
+    pub fn get(&self, name: &PackageName) -> Option<Entry> {
+        let bytes = std::fs::read(self.path(name)).ok()?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        Some(entry)
+    }
+
+    /// Writes an entry atomically (temporary file + rename). Errors are
+    /// returned so the caller can warn; a cache that cannot be written only
+    /// costs speed.
+    pub fn put(&self, name: &PackageName, entry: &Entry) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let bytes = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        let target = self.path(name);
+        let tmp = self.dir.join(format!(
+            ".{}.{}.{}.tmp",
+            name.as_str(),
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_freshness_and_corruption() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::new(tmp.path(), "https://index.example/simple");
+        let name = PackageName::new("six").unwrap();
+        assert!(cache.get(&name).is_none());
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let entry = Entry {
+            url: "u".into(),
+            fetched_at: now,
+            etag: Some("\"abc\"".into()),
+            max_age: 900,
+            facts: None,
+        };
+        cache.put(&name, &entry).unwrap();
+        let back = cache.get(&name).unwrap();
+        assert_eq!(back.etag.as_deref(), Some("\"abc\""));
+        assert!(back.is_fresh(now));
+        assert!(!back.is_fresh(now + jiff::SignedDuration::from_secs(900)));
+        std::fs::write(cache.path(&name), b"{not json").unwrap();
+        assert!(
+            cache.get(&name).is_none(),
+            "a corrupt entry is never trusted"
+        );
+        let other = Cache::new(tmp.path(), "https://mirror.example/simple");
+        assert_ne!(other.dir, cache.dir);
+    }
+}

@@ -1,0 +1,478 @@
+//! The HTTP client: one shared reqwest client (HTTP/2, the system's trusted
+//! certificates, the usual proxy variables, gzip), a user agent naming customs,
+//! timeouts, retries with backoff for 408/429/5xx honouring `Retry-After`, a
+//! cap on document size, conditional requests against the disk cache.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, HeaderMap, IF_NONE_MATCH, RETRY_AFTER};
+use url::Url;
+
+use super::cache::{self, Cache, Entry};
+use super::model::{Answer, ProjectFacts};
+use super::wire::{JsonProject, SimpleProject};
+use crate::package::PackageName;
+
+/// The largest index document customs reads (boto3's JSON is ~25 MB).
+pub const MAX_DOCUMENT: usize = 96 * 1024 * 1024;
+
+/// Client settings (from the command line and the config, in `app.rs`).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Per-request timeout (connect + whole response).
+    pub timeout: Duration,
+    /// How many requests run at once.
+    pub concurrency: usize,
+    /// Retries after the first attempt, for 408/429/5xx and connection errors.
+    pub retries: u32,
+    /// The longest `Retry-After` customs waits; a longer one gives up.
+    pub max_retry_after: Duration,
+    /// Base delay of the exponential backoff.
+    pub backoff: Duration,
+    /// No network at all: answer from the cache or say unknown.
+    pub offline: bool,
+    /// The cache root; `None` with `--no-cache`.
+    pub cache_root: Option<PathBuf>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            concurrency: 16,
+            retries: 3,
+            max_retry_after: Duration::from_secs(30),
+            backoff: Duration::from_millis(250),
+            offline: false,
+            cache_root: None,
+        }
+    }
+}
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the HTTP client: {0}")]
+pub struct ClientError(String);
+
+/// An index: its Simple API root and the JSON API root derived from it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexUrl {
+    /// `https://host/simple/` (always ends with `/`).
+    pub simple: Url,
+    /// `https://host/pypi/` (always ends with `/`).
+    pub json: Url,
+}
+
+impl IndexUrl {
+    /// Parses a Simple index URL as pip and uv take it (`https://host/simple`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut simple =
+            Url::parse(raw.trim()).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
+        if !matches!(simple.scheme(), "http" | "https") {
+            return Err(format!("`{raw}` is not an http(s) URL"));
+        }
+        if !simple.path().ends_with('/') {
+            let p = format!("{}/", simple.path());
+            simple.set_path(&p);
+        }
+        let path = simple.path().trim_end_matches('/');
+        let root = path
+            .strip_suffix("/simple")
+            .or_else(|| path.strip_suffix("/+simple"))
+            .unwrap_or(path);
+        let mut json = simple.clone();
+        json.set_path(&format!("{root}/pypi/"));
+        Ok(Self { simple, json })
+    }
+
+    fn json_url(&self, name: &PackageName) -> Result<Url, url::ParseError> {
+        self.json.join(&format!("{}/json", name.as_str()))
+    }
+
+    fn simple_url(&self, name: &PackageName) -> Result<Url, url::ParseError> {
+        self.simple.join(&format!("{}/", name.as_str()))
+    }
+}
+
+/// The shared client.
+#[derive(Debug, Clone)]
+pub struct IndexClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+enum Fetched {
+    Ok {
+        body: Vec<u8>,
+        headers: HeaderMap,
+        url: Url,
+    },
+    NotModified {
+        headers: HeaderMap,
+    },
+    NotFound,
+}
+
+impl IndexClient {
+    /// Builds the client.
+    pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "customs/",
+                env!("CARGO_PKG_VERSION"),
+                " (+supply-chain audit)"
+            ))
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .timeout(config.timeout)
+            .pool_max_idle_per_host(config.concurrency)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| ClientError(e.to_string()))?;
+        Ok(Self { http, config })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// What `index` knows about `name`: from the cache when fresh, else asked
+    /// (the JSON API, or the Simple API when the JSON API has no answer).
+    pub async fn project(&self, index: &IndexUrl, name: &PackageName) -> Answer {
+        let cache = self
+            .config
+            .cache_root
+            .as_ref()
+            .map(|root| Cache::new(root, index.simple.as_str()));
+        let cached = cache.as_ref().and_then(|c| c.get(name));
+        let now = Timestamp::now();
+        if self.config.offline {
+            return match cached {
+                Some(e) => entry_answer(e),
+                None => Answer::Unavailable {
+                    reason: "offline, and not in the cache".into(),
+                },
+            };
+        }
+        if let Some(e) = &cached
+            && e.is_fresh(now)
+        {
+            return entry_answer(e.clone());
+        }
+        let json_url = match index.json_url(name) {
+            Ok(u) => u,
+            Err(e) => {
+                return Answer::Unavailable {
+                    reason: format!("cannot build the URL for {name}: {e}"),
+                };
+            }
+        };
+        let etag = cached.as_ref().and_then(|e| e.etag.clone());
+        let answer = match self.get(&json_url, etag.as_deref(), false).await {
+            Err(reason) => return Answer::Unavailable { reason },
+            Ok(Fetched::NotModified { headers }) => {
+                let Some(mut e) = cached else {
+                    return Answer::Unavailable {
+                        reason: format!("{json_url}: 304 without a cached copy"),
+                    };
+                };
+                e.fetched_at = now;
+                e.max_age = max_age(&headers);
+                store(cache.as_ref(), name, &e);
+                return entry_answer(e);
+            }
+            Ok(Fetched::Ok { body, headers, url }) => {
+                match serde_json::from_slice::<JsonProject>(&body) {
+                    Ok(doc) => (doc.into_facts(&url), headers),
+                    Err(e) => {
+                        return Answer::Unavailable {
+                            reason: format!("{url}: not a JSON API document: {e}"),
+                        };
+                    }
+                }
+            }
+            Ok(Fetched::NotFound) => {
+                // Not in the JSON API: gone, never existed, or a mirror without
+                // the JSON API. The Simple API tells these apart.
+                match self.simple(index, name).await {
+                    Ok(Some((facts, headers))) => (facts, headers),
+                    Ok(None) => {
+                        let e = Entry {
+                            url: json_url.to_string(),
+                            fetched_at: now,
+                            etag: None,
+                            max_age: cache::DEFAULT_TTL_SECS,
+                            facts: None,
+                        };
+                        store(cache.as_ref(), name, &e);
+                        return Answer::NotFound {
+                            url: json_url.to_string(),
+                        };
+                    }
+                    Err(reason) => return Answer::Unavailable { reason },
+                }
+            }
+        };
+        let (facts, headers) = answer;
+        let e = Entry {
+            url: facts.url.clone(),
+            fetched_at: now,
+            etag: header(&headers, ETAG),
+            max_age: max_age(&headers),
+            facts: Some(facts),
+        };
+        store(cache.as_ref(), name, &e);
+        entry_answer(e)
+    }
+
+    /// The Simple JSON API page of a project; `Ok(None)` for a 404.
+    async fn simple(
+        &self,
+        index: &IndexUrl,
+        name: &PackageName,
+    ) -> Result<Option<(ProjectFacts, HeaderMap)>, String> {
+        let url = index
+            .simple_url(name)
+            .map_err(|e| format!("cannot build the URL for {name}: {e}"))?;
+        match self.get(&url, None, true).await? {
+            Fetched::NotFound => Ok(None),
+            Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
+            Fetched::Ok { body, headers, url } => {
+                let doc: SimpleProject = serde_json::from_slice(&body).map_err(|e| {
+                    format!("{url}: the index has no JSON API for {name} and its Simple page is not PEP 691 JSON ({e})")
+                })?;
+                let _ = doc.api_version();
+                Ok(Some((doc.into_facts(&url), headers)))
+            }
+        }
+    }
+
+    /// One GET with retries. 404 and 410 are answers, not errors.
+    async fn get(&self, url: &Url, etag: Option<&str>, simple: bool) -> Result<Fetched, String> {
+        let mut attempt = 0u32;
+        loop {
+            let mut req = self.http.get(url.clone());
+            if simple {
+                req = req.header(ACCEPT, "application/vnd.pypi.simple.v1+json");
+            } else {
+                req = req.header(ACCEPT, "application/json");
+            }
+            if let Some(tag) = etag {
+                req = req.header(IF_NONE_MATCH, tag);
+            }
+            // A failure: (reason, Retry-After, worth retrying).
+            let (reason, wait, retryable) = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let final_url = resp.url().clone();
+                    if status == StatusCode::NOT_MODIFIED {
+                        return Ok(Fetched::NotModified { headers });
+                    }
+                    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+                        return Ok(Fetched::NotFound);
+                    }
+                    if status.is_success() {
+                        match read_capped(resp, MAX_DOCUMENT).await {
+                            Ok(body) => {
+                                return Ok(Fetched::Ok {
+                                    body,
+                                    headers,
+                                    url: final_url,
+                                });
+                            }
+                            Err(e) => (format!("{url}: {e}"), None, true),
+                        }
+                    } else {
+                        let retryable = status == StatusCode::REQUEST_TIMEOUT
+                            || status == StatusCode::TOO_MANY_REQUESTS
+                            || status.is_server_error();
+                        (
+                            format!("{url}: HTTP {status}"),
+                            retry_after(&headers),
+                            retryable,
+                        )
+                    }
+                }
+                Err(e) => (
+                    format!("{url}: {}", describe(&e)),
+                    None,
+                    !e.is_redirect() && !e.is_builder(),
+                ),
+            };
+            if !retryable || attempt >= self.config.retries {
+                let tries = attempt + 1;
+                return Err(if tries > 1 {
+                    format!("{reason} (after {tries} attempts)")
+                } else {
+                    reason
+                });
+            }
+            let delay = match wait {
+                Some(w) if w > self.config.max_retry_after => {
+                    return Err(format!(
+                        "{reason}: the index asks to wait {} s (Retry-After), longer than the {} s customs waits",
+                        w.as_secs(),
+                        self.config.max_retry_after.as_secs()
+                    ));
+                }
+                Some(w) => w,
+                None => self
+                    .config
+                    .backoff
+                    .saturating_mul(2u32.saturating_pow(attempt)),
+            };
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Downloads a file (an archive to scan) with a size cap.
+    pub async fn download(&self, url: &str, cap: usize) -> Result<Vec<u8>, String> {
+        if self.config.offline {
+            return Err("offline".into());
+        }
+        let url = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        match self.get(&url, None, false).await? {
+            Fetched::Ok { body, .. } if body.len() <= cap => Ok(body),
+            Fetched::Ok { body, .. } => Err(format!(
+                "{url}: {} bytes, more than the {cap} customs reads",
+                body.len()
+            )),
+            Fetched::NotFound => Err(format!("{url}: HTTP 404")),
+            Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else if e.is_decode() || e.is_body() {
+        "broken response body"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|l| l > cap as u64) {
+        return Err(format!("document larger than {} MiB", cap / 1024 / 1024));
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > cap {
+                    return Err(format!("document larger than {} MiB", cap / 1024 / 1024));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(describe(&e)),
+        }
+    }
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn max_age(headers: &HeaderMap) -> i64 {
+    header(headers, CACHE_CONTROL)
+        .and_then(|cc| {
+            cc.split(',').find_map(|d| {
+                let d = d.trim();
+                if d == "no-store" || d == "no-cache" {
+                    return Some(0);
+                }
+                d.strip_prefix("max-age=")
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+            })
+        })
+        .unwrap_or(cache::DEFAULT_TTL_SECS)
+        .clamp(0, 24 * 3600)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = header(headers, RETRY_AFTER)?;
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    // An HTTP date.
+    let when = jiff::fmt::rfc2822::parse(v.trim()).ok()?.timestamp();
+    let secs = (when.as_second() - Timestamp::now().as_second()).max(0);
+    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
+}
+
+fn store(cache: Option<&Cache>, name: &PackageName, entry: &Entry) {
+    if let Some(c) = cache {
+        // A cache that cannot be written costs speed, never correctness.
+        let _ = c.put(name, entry);
+    }
+}
+
+fn entry_answer(e: Entry) -> Answer {
+    match e.facts {
+        Some(f) => Answer::Found(f),
+        None => Answer::NotFound { url: e.url },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_urls() {
+        let i = IndexUrl::parse("https://index.example/simple").unwrap();
+        assert_eq!(i.simple.as_str(), "https://index.example/simple/");
+        assert_eq!(i.json.as_str(), "https://index.example/pypi/");
+        let n = PackageName::new("Foo_Bar").unwrap();
+        assert_eq!(
+            i.json_url(&n).unwrap().as_str(),
+            "https://index.example/pypi/foo-bar/json"
+        );
+        assert_eq!(
+            i.simple_url(&n).unwrap().as_str(),
+            "https://index.example/simple/foo-bar/"
+        );
+        let m = IndexUrl::parse("http://127.0.0.1:8080/mirror/simple/").unwrap();
+        assert_eq!(m.json.as_str(), "http://127.0.0.1:8080/mirror/pypi/");
+        assert!(IndexUrl::parse("ftp://x/simple").is_err());
+        assert!(IndexUrl::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn cache_control() {
+        let mut h = HeaderMap::new();
+        assert_eq!(max_age(&h), 900);
+        h.insert(CACHE_CONTROL, "public, max-age=60".parse().unwrap());
+        assert_eq!(max_age(&h), 60);
+        h.insert(CACHE_CONTROL, "no-cache".parse().unwrap());
+        assert_eq!(max_age(&h), 0);
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+    }
+}

@@ -1,0 +1,306 @@
+//! Typed wire structs for the PyPI JSON API and the Simple JSON API (PEP 691),
+//! reduced into [`ProjectFacts`]. Unknown keys are ignored; optional keys may
+//! be missing (mirrors omit them); file URLs may be relative.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use url::Url;
+
+use super::model::{FileFacts, ProjectFacts, ProjectStatus, ReleaseFacts};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct JsonProject {
+    info: JsonInfo,
+    #[serde(default)]
+    releases: BTreeMap<String, Vec<JsonFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonInfo {
+    name: String,
+    #[serde(default)]
+    project_urls: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    home_page: Option<String>,
+    #[serde(default)]
+    download_url: Option<String>,
+    #[serde(default, rename = "project-status", alias = "project_status")]
+    project_status: Option<StatusWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    digests: Digests,
+    #[serde(default)]
+    upload_time_iso_8601: Option<String>,
+    #[serde(default)]
+    upload_time: Option<String>,
+    #[serde(default)]
+    yanked: bool,
+    #[serde(default)]
+    yanked_reason: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    packagetype: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Digests {
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StatusWire {
+    Text(String),
+    Object {
+        status: Option<String>,
+        reason: Option<String>,
+    },
+}
+
+impl StatusWire {
+    fn into_status(self) -> Option<ProjectStatus> {
+        match self {
+            Self::Text(status) => Some(ProjectStatus {
+                status,
+                reason: None,
+            }),
+            Self::Object { status, reason } => {
+                status.map(|status| ProjectStatus { status, reason })
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SimpleProject {
+    #[serde(default)]
+    meta: SimpleMeta,
+    name: String,
+    #[serde(default)]
+    files: Vec<SimpleFile>,
+    #[serde(default)]
+    versions: Vec<String>,
+    #[serde(default, rename = "project-status")]
+    project_status: Option<StatusWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SimpleMeta {
+    #[serde(default, rename = "api-version")]
+    api_version: Option<String>,
+    #[serde(default, rename = "project-status")]
+    project_status: Option<StatusWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SimpleFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(default, rename = "upload-time")]
+    upload_time: Option<String>,
+    #[serde(default)]
+    yanked: Yanked,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum Yanked {
+    #[default]
+    No,
+    Flag(bool),
+    Reason(String),
+}
+
+fn parse_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    s.parse::<Timestamp>().ok().or_else(|| {
+        // `upload_time` without an offset is UTC.
+        s.parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
+}
+
+fn resolve(base: &Url, href: &str) -> String {
+    base.join(href)
+        .map_or_else(|_| href.to_string(), |u| u.to_string())
+}
+
+fn sha(s: Option<&String>) -> Option<String> {
+    s.map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl JsonProject {
+    /// Reduces a JSON API document fetched from `doc`.
+    pub(crate) fn into_facts(self, doc: &Url) -> ProjectFacts {
+        let mut project_urls: Vec<String> = self
+            .info
+            .project_urls
+            .unwrap_or_default()
+            .into_values()
+            .flatten()
+            .collect();
+        project_urls.extend(self.info.home_page.into_iter().filter(|u| !u.is_empty()));
+        project_urls.extend(self.info.download_url.into_iter().filter(|u| !u.is_empty()));
+        project_urls.sort();
+        project_urls.dedup();
+        let releases = self
+            .releases
+            .into_iter()
+            .map(|(version, files)| ReleaseFacts {
+                version,
+                files: files
+                    .into_iter()
+                    .map(|f| FileFacts {
+                        url: resolve(doc, &f.url),
+                        sha256: sha(f.digests.sha256.as_ref()),
+                        upload_time: f
+                            .upload_time_iso_8601
+                            .as_deref()
+                            .or(f.upload_time.as_deref())
+                            .and_then(parse_time),
+                        yanked: f.yanked,
+                        yanked_reason: f.yanked_reason.filter(|r| !r.is_empty()),
+                        size: f.size,
+                        packagetype: f.packagetype,
+                        filename: f.filename,
+                    })
+                    .collect(),
+            })
+            .collect();
+        ProjectFacts {
+            name: self.info.name,
+            releases,
+            status: self.info.project_status.and_then(StatusWire::into_status),
+            project_urls,
+            api: "json".into(),
+            url: doc.to_string(),
+        }
+    }
+}
+
+impl SimpleProject {
+    /// The `meta.api-version`, e.g. `1.1`.
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.meta.api_version.as_deref()
+    }
+
+    /// Reduces a Simple JSON document: files are grouped into releases by the
+    /// version in their file name; `versions` lists releases without files too.
+    pub(crate) fn into_facts(self, doc: &Url) -> ProjectFacts {
+        let mut by_version: BTreeMap<String, Vec<FileFacts>> = BTreeMap::new();
+        for v in &self.versions {
+            by_version.entry(v.clone()).or_default();
+        }
+        for f in self.files {
+            let Some(version) = version_of(&f.filename) else {
+                continue;
+            };
+            let (yanked, yanked_reason) = match f.yanked {
+                Yanked::No | Yanked::Flag(false) => (false, None),
+                Yanked::Flag(true) => (true, None),
+                Yanked::Reason(r) => (true, Some(r).filter(|r| !r.is_empty())),
+            };
+            // Group by the listed version that equals the file's (PEP 440).
+            let key = self
+                .versions
+                .iter()
+                .find(|v| crate::package::Version::new(v) == crate::package::Version::new(&version))
+                .cloned()
+                .unwrap_or(version);
+            by_version.entry(key).or_default().push(FileFacts {
+                url: resolve(doc, &f.url),
+                sha256: sha(f.hashes.get("sha256")),
+                upload_time: f.upload_time.as_deref().and_then(parse_time),
+                yanked,
+                yanked_reason,
+                size: f.size,
+                packagetype: Some(
+                    if f.filename.ends_with(".whl") {
+                        "bdist_wheel"
+                    } else {
+                        "sdist"
+                    }
+                    .to_string(),
+                ),
+                filename: f.filename,
+            });
+        }
+        ProjectFacts {
+            name: self.name,
+            releases: by_version
+                .into_iter()
+                .map(|(version, files)| ReleaseFacts { version, files })
+                .collect(),
+            status: self
+                .project_status
+                .or(self.meta.project_status)
+                .and_then(StatusWire::into_status),
+            project_urls: Vec::new(),
+            api: "simple".into(),
+            url: doc.to_string(),
+        }
+    }
+}
+
+/// The version in a distribution file name (wheel: second field; sdist: after
+/// the last `-` of the stem).
+pub(crate) fn version_of(filename: &str) -> Option<String> {
+    let lower = filename.to_ascii_lowercase();
+    if lower.ends_with(".whl") || lower.ends_with(".egg") {
+        return filename.split('-').nth(1).map(str::to_string);
+    }
+    let stem = [
+        ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar", ".exe", ".msi", ".rpm",
+    ]
+    .iter()
+    .find(|s| lower.ends_with(*s))
+    .map(|s| &filename[..filename.len() - s.len()])?;
+    stem.rsplit_once('-').map(|(_, v)| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_file_names() {
+        assert_eq!(
+            version_of("six-1.16.0-py2.py3-none-any.whl").as_deref(),
+            Some("1.16.0")
+        );
+        assert_eq!(
+            version_of("python-dateutil-2.9.0.post0.tar.gz").as_deref(),
+            Some("2.9.0.post0")
+        );
+        assert_eq!(version_of("README.md"), None);
+    }
+
+    #[test]
+    fn times_with_and_without_offsets() {
+        assert_eq!(
+            parse_time("2021-05-05T14:18:18").unwrap().to_string(),
+            "2021-05-05T14:18:18Z"
+        );
+        assert_eq!(
+            parse_time("2026-11-17T20:24:23Z").unwrap().to_string(),
+            "2026-11-17T20:24:23Z"
+        );
+        assert!(parse_time("yesterday").is_none());
+    }
+}
