@@ -6,6 +6,7 @@
     clippy::print_stdout
 )]
 
+mod action;
 mod cli;
 mod common;
 mod index;
