@@ -39,7 +39,17 @@ pub(super) fn requirement(
         );
     }
     let dir = path.parent().unwrap_or(Path::new(""));
-    let req = Requirement::<VerbatimUrl>::parse(text, dir).map_err(|e| {
+    precheck(text).map_err(|m| err(format!("invalid requirement `{text}`: {m}")))?;
+    // pep508_rs 0.9 panics on a few inputs its own grammar rejects (names and
+    // extras ending in `-`); `precheck` rejects those first, and a panic that
+    // slips through is still turned into an error, never a crash.
+    let parsed = std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::parse(text, dir))
+        .map_err(|_| {
+            err(format!(
+                "invalid requirement `{text}`: the PEP 508 parser rejected it"
+            ))
+        })?;
+    let req = parsed.map_err(|e| {
         err(format!(
             "invalid requirement `{text}`: {}",
             first_line(&e.to_string())
@@ -95,6 +105,32 @@ pub(super) fn requirement(
     };
     entry = with_hashes(entry, hashes);
     Ok(entry)
+}
+
+/// Rejects names and extras that end in `-`, `_` or `.` before they reach
+/// pep508_rs (which panics on them instead of returning an error).
+fn precheck(text: &str) -> Result<(), String> {
+    let t = text.trim_start();
+    let name_len = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(t.len());
+    let name = &t[..name_len];
+    if name.ends_with(['-', '_', '.']) {
+        return Err(format!("the name `{name}` must end with a letter or digit"));
+    }
+    let rest = t[name_len..].trim_start();
+    if let Some(inner) = rest.strip_prefix('[') {
+        let inner = inner.split(']').next().unwrap_or(inner);
+        for extra in inner.split(',').map(str::trim) {
+            let word = extra.split_whitespace().next().unwrap_or("");
+            if word.ends_with(['-', '_', '.']) {
+                return Err(format!(
+                    "the extra `{word}` must end with a letter or digit"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The version exactly as written after `==`/`===` (kept for display: `3.2.3-2`).
@@ -441,6 +477,22 @@ mod tests {
             Some("1.0")
         );
         assert_eq!(name_from_filename("README"), None);
+    }
+
+    #[test]
+    fn inputs_that_crash_pep508_rs_are_errors() {
+        assert!(precheck("python- ==1").is_err());
+        assert!(precheck("a[b-] ==1").is_err());
+        assert!(precheck("a[b-,c] ==1").is_err());
+        assert!(precheck("a[b, c]==1").is_ok());
+        assert!(precheck("python-dateutil==2").is_ok());
+        let opts = Options::default();
+        for text in ["python- ==1", "x[y_]", "foo. ;python_version>'3'"] {
+            assert!(
+                requirement(Path::new("r.txt"), 1, text, &opts, None, false).is_err(),
+                "{text}"
+            );
+        }
     }
 
     #[test]
