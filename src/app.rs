@@ -34,6 +34,7 @@ pub struct Outcome {
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Audit(args) => audit(&args),
+        Command::Check(args) => check(&args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => Ok(Outcome {
             stdout: rules_list(),
@@ -183,6 +184,75 @@ fn cache_root(args: &ReportArgs) -> Option<PathBuf> {
         .map(|b| b.cache_dir().join("customs"))
 }
 
+/// The offline name checks of every registry package.
+fn name_checks(packages: &[Package], config: &Config) -> Vec<Finding> {
+    let top = crate::names::top();
+    packages
+        .iter()
+        .filter(|p| p.source.kind == SourceKind::Registry)
+        .filter_map(|p| checks::typosquat::check(p, top, &config.typosquat_allow))
+        .collect()
+}
+
+/// `customs check NAME[==VERSION]...`: the name checks, and with a version the
+/// release checks, for names nobody has locked yet.
+fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
+    let now = Timestamp::now();
+    let r = &args.report;
+    let as_of = as_of(r, now)?;
+    let config = load_config(r)?;
+    let settings = resolve_settings(r, &config)?;
+    let origin_file = PathBuf::from("<command line>");
+    let mut packages = Vec::with_capacity(args.names.len());
+    for (i, raw) in args.names.iter().enumerate() {
+        let (name, version) = match raw.split_once("==") {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (raw.trim(), None),
+        };
+        let name =
+            PackageName::new(name).map_err(|e| anyhow::anyhow!("argument {}: {e}", i + 1))?;
+        if version.is_some_and(str::is_empty) {
+            bail!(
+                "argument {}: `{raw}` has an empty version\n  hint: write NAME or NAME==VERSION",
+                i + 1
+            );
+        }
+        packages.push(Package::new(
+            name,
+            version.map(crate::package::Version::new),
+            crate::package::Origin {
+                file: origin_file.clone(),
+                line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            },
+        ));
+    }
+    let mut messages = Vec::new();
+    let (mut findings, statuses) =
+        release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    findings.extend(name_checks(&packages, &config));
+    let inputs = vec![Input {
+        path: report::display_path(&origin_file),
+        format: Format::Names,
+        packages: packages.len(),
+        indexes: Vec::new(),
+        includes: Vec::new(),
+        options: BTreeMap::new(),
+    }];
+    finish(FinishArgs {
+        args: r,
+        config: &config,
+        settings: &settings,
+        inputs,
+        skipped: Vec::new(),
+        packages: &packages,
+        statuses: &statuses,
+        findings,
+        as_of,
+        now,
+        messages,
+    })
+}
+
 /// Asks the index about every checkable package and runs the release checks.
 fn release_checks(
     packages: &[Package],
@@ -201,7 +271,7 @@ fn release_checks(
         .map_err(anyhow::Error::msg)?;
     let mut wanted: Vec<(IndexUrl, PackageName)> = packages
         .iter()
-        .filter(|p| p.source.kind == SourceKind::Registry && p.version.is_some())
+        .filter(|p| p.source.kind == SourceKind::Registry)
         .map(|p| (index_for(p, user.as_ref(), &default), p.name.clone()))
         .collect();
     wanted.sort();

@@ -10,9 +10,11 @@ pub mod allow_unused;
 pub mod cooldown;
 pub mod hash_mismatch;
 pub mod index_unavailable;
+pub mod new_project;
 pub mod project_status;
 pub mod release;
 pub mod release_missing;
+pub mod typosquat;
 pub mod unclaimed;
 pub mod unpinned;
 pub mod upload_time_unknown;
@@ -43,7 +45,9 @@ pub const ALL: &[&RuleMeta] = &[
     &hash_mismatch::META,
     &project_status::META,
     &index_unavailable::META,
+    &typosquat::META,
     &unclaimed::META,
+    &new_project::META,
     &allow_expired::META,
     &allow_unused::META,
 ];
@@ -59,7 +63,9 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::HashMismatch => &hash_mismatch::META,
         RuleId::ProjectStatus => &project_status::META,
         RuleId::IndexUnavailable => &index_unavailable::META,
+        RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,
+        RuleId::NewProject => &new_project::META,
         RuleId::AllowExpired => &allow_expired::META,
         RuleId::AllowUnused => &allow_unused::META,
     }

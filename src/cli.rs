@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Audit lockfiles and requirements files (a directory: discover the lockfiles in it).
     Audit(Box<AuditArgs>),
+    /// Check names before anyone installs them (typosquat, unclaimed, brand-new); with
+    /// `==VERSION` also the release checks.
+    Check(Box<CheckArgs>),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. `cooldown`.
@@ -111,6 +114,17 @@ pub struct ReportArgs {
     /// An earlier JSON report: only findings not in it fail the run.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+}
+
+/// `customs check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Names, optionally pinned: `requests`, `requests==2.32.3`.
+    #[arg(value_name = "NAME[==VERSION]", required = true)]
+    pub names: Vec<String>,
+    /// Reporting options.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `customs audit`.

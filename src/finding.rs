@@ -53,7 +53,9 @@ rule_ids! {
     HashMismatch => "hash-mismatch",
     ProjectStatus => "project-status",
     IndexUnavailable => "index-unavailable",
+    Typosquat => "typosquat",
     UnclaimedName => "unclaimed-name",
+    NewProject => "new-project",
     AllowExpired => "allow-expired",
     AllowUnused => "allow-unused",
 }

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod finding;
 pub mod index;
 pub mod lockfile;
+pub mod names;
 pub mod package;
 pub mod policy;
 pub mod report;

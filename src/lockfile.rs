@@ -44,6 +44,8 @@ pub enum Format {
     PdmLock,
     /// `Pipfile.lock`.
     PipfileLock,
+    /// Names given on the command line (`customs check`), not a file.
+    Names,
 }
 
 impl Format {
@@ -56,6 +58,7 @@ impl Format {
             Self::Pylock => "pylock",
             Self::PdmLock => "pdm-lock",
             Self::PipfileLock => "pipfile-lock",
+            Self::Names => "names",
         }
     }
 
@@ -243,6 +246,11 @@ pub fn parse(
         Format::Pylock => pylock::parse(path, content),
         Format::PdmLock => pdm::parse(path, content),
         Format::PipfileLock => pipfile::parse(path, content),
+        Format::Names => Err(LockfileError::new(
+            path,
+            None,
+            "names are not a file format",
+        )),
     }?;
     crate::finding::sort_findings(&mut lock.findings);
     Ok(lock)

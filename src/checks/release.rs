@@ -133,7 +133,8 @@ impl<'a> ReleaseView<'a> {
     }
 }
 
-/// Runs every release check on one package.
+/// Runs every release check on one package (the name checks that need the
+/// index too: `unclaimed-name`, `new-project`, `project-status`).
 pub fn check(
     pkg: &Package,
     answer: Option<&Answer>,
@@ -148,13 +149,20 @@ pub fn check(
         Some(Answer::Found(f)) => Some(f),
         _ => None,
     };
-    if pkg.version.is_none() {
-        return (out, IndexStatus::NotApplicable("no pinned version"));
-    }
     let view = ReleaseView::new(pkg, facts);
     let status = match answer {
         Some(Answer::Found(f)) => {
             out.extend(project_status::check(pkg, f));
+            out.extend(super::new_project::check(
+                pkg,
+                f,
+                crate::names::top(),
+                settings.as_of,
+            ));
+            if pkg.version.is_none() {
+                // Nothing pinned: only the name could be checked.
+                return (out, IndexStatus::Checked);
+            }
             match view.release() {
                 None => out.push(release_missing::missing_version(pkg, f)),
                 Some(release) => {
@@ -195,6 +203,9 @@ pub fn check(
             }
             out.push(index_unavailable::finding(pkg, reason));
             IndexStatus::Unknown(reason.clone())
+        }
+        None if pkg.version.is_none() => {
+            return (out, IndexStatus::NotApplicable("no pinned version"));
         }
         None => {
             if !exempt {

@@ -7,6 +7,7 @@
 )]
 
 mod action;
+mod check;
 mod cli;
 mod common;
 mod index;
