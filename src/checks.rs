@@ -7,13 +7,21 @@ use crate::finding::{Confidence, RuleId, Severity};
 
 pub mod allow_expired;
 pub mod allow_unused;
+pub mod archive_anomaly;
+pub mod binary_payload;
 pub mod cooldown;
+pub mod download_exec;
+pub mod exfiltration;
 pub mod hash_mismatch;
 pub mod index_unavailable;
+pub mod install_hook;
 pub mod new_project;
+pub mod obfuscated_exec;
 pub mod project_status;
+pub mod pth_startup_hook;
 pub mod release;
 pub mod release_missing;
+pub mod suspicious_endpoint;
 pub mod typosquat;
 pub mod unclaimed;
 pub mod unpinned;
@@ -48,6 +56,14 @@ pub const ALL: &[&RuleMeta] = &[
     &typosquat::META,
     &unclaimed::META,
     &new_project::META,
+    &exfiltration::META,
+    &pth_startup_hook::META,
+    &install_hook::META,
+    &obfuscated_exec::META,
+    &download_exec::META,
+    &suspicious_endpoint::META,
+    &binary_payload::META,
+    &archive_anomaly::META,
     &allow_expired::META,
     &allow_unused::META,
 ];
@@ -66,6 +82,14 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,
         RuleId::NewProject => &new_project::META,
+        RuleId::Exfiltration => &exfiltration::META,
+        RuleId::PthStartupHook => &pth_startup_hook::META,
+        RuleId::InstallHook => &install_hook::META,
+        RuleId::ObfuscatedExec => &obfuscated_exec::META,
+        RuleId::DownloadExec => &download_exec::META,
+        RuleId::SuspiciousEndpoint => &suspicious_endpoint::META,
+        RuleId::BinaryPayload => &binary_payload::META,
+        RuleId::ArchiveAnomaly => &archive_anomaly::META,
         RuleId::AllowExpired => &allow_expired::META,
         RuleId::AllowUnused => &allow_unused::META,
     }

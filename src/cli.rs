@@ -23,6 +23,8 @@ pub enum Command {
     /// Check names before anyone installs them (typosquat, unclaimed, brand-new); with
     /// `==VERSION` also the release checks.
     Check(Box<CheckArgs>),
+    /// Statically scan local sdists and wheels (the format comes from the bytes, not the name).
+    Scan(Box<ScanArgs>),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. `cooldown`.
@@ -114,6 +116,17 @@ pub struct ReportArgs {
     /// An earlier JSON report: only findings not in it fail the run.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+}
+
+/// `customs scan`.
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Archives, or directories whose archives are scanned.
+    #[arg(value_name = "FILE|DIR", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Reporting options.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `customs check`.

@@ -28,3 +28,4 @@ pub mod names;
 pub mod package;
 pub mod policy;
 pub mod report;
+pub mod scan;

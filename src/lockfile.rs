@@ -46,6 +46,8 @@ pub enum Format {
     PipfileLock,
     /// Names given on the command line (`customs check`), not a file.
     Names,
+    /// A distribution archive (`customs scan`).
+    Archive,
 }
 
 impl Format {
@@ -59,6 +61,7 @@ impl Format {
             Self::PdmLock => "pdm-lock",
             Self::PipfileLock => "pipfile-lock",
             Self::Names => "names",
+            Self::Archive => "archive",
         }
     }
 
@@ -246,7 +249,7 @@ pub fn parse(
         Format::Pylock => pylock::parse(path, content),
         Format::PdmLock => pdm::parse(path, content),
         Format::PipfileLock => pipfile::parse(path, content),
-        Format::Names => Err(LockfileError::new(
+        Format::Names | Format::Archive => Err(LockfileError::new(
             path,
             None,
             "names are not a file format",

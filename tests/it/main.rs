@@ -14,4 +14,5 @@ mod index;
 mod inventory;
 mod malformed;
 mod report;
+mod scan;
 mod server;

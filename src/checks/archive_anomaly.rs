@@ -1,0 +1,28 @@
+//! `archive-anomaly`: the archive itself is hostile or broken (found by the archive scanner, `src/scan/`).
+
+use super::RuleMeta;
+use crate::finding::{Confidence, RuleId, Severity};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    id: RuleId::ArchiveAnomaly,
+    summary: "The archive itself is hostile or broken",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    docs: r#"# archive-anomaly
+
+## What it does
+Reports archives that are not what they claim or that would harm an extractor: path traversal and absolute paths, symbolic and hard links, device entries, nested archives, too many entries, decompression bombs (size or ratio caps), truncated or corrupt data, and files that are no archive at all. Dangerous anomalies are high; odd ones medium. Nothing is extracted to disk; the format comes from the bytes, not the name.
+
+## Why it matters
+Malicious uploads are often malformed on purpose, to crash or fool scanners and extractors; an archive customs could not read completely cannot be declared clean.
+
+## Example
+```text
+../../.bashrc   path traversal (`..`): an extractor would write outside its target
+```
+
+## How to fix
+Do not install a release with a dangerous anomaly. For a corrupt download, clear the cache and fetch it again.
+"#,
+};

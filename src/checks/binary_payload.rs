@@ -1,0 +1,28 @@
+//! `binary-payload`: an executable binary ships in a pure-Python distribution (found by the archive scanner, `src/scan/`).
+
+use super::RuleMeta;
+use crate::finding::{Confidence, RuleId, Severity};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    id: RuleId::BinaryPayload,
+    summary: "An executable binary ships in a pure-Python distribution",
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    docs: r#"# binary-payload
+
+## What it does
+Reports ELF, PE and Mach-O executables (by magic bytes, not names) inside a source distribution or a pure-Python (`-none-any`) wheel; high when `setup.py` names the file.
+
+## Why it matters
+A pure-Python package has no reason to carry executables; droppers ship them pre-built and start them from `setup.py` or `__init__.py`.
+
+## Example
+```text
+mypkg-1.0/mypkg/bin/updater   (ELF executable, 812 KB)
+```
+
+## How to fix
+Check why the binary is there (some tools vendor launchers); allow a reviewed one with `[[allow]]` and its `path`.
+"#,
+};

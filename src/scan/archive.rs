@@ -1,0 +1,378 @@
+//! Reading sdists and wheels in memory: format from magic bytes, never
+//! extracted, never executed; caps on entries, sizes and compression ratio.
+//! Anything odd (traversal, links, devices, nested archives, truncation) is
+//! reported as an anomaly, never a crash or a silent pass.
+
+use std::io::Read;
+
+/// Caps that contain hostile archives.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Most entries read.
+    pub max_entries: usize,
+    /// Largest member whose content is read (bigger members are listed, not read).
+    pub max_member: u64,
+    /// Most bytes decompressed in total.
+    pub max_total: u64,
+    /// Largest ratio of decompressed to compressed bytes before it is a bomb.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_entries: 50_000,
+            max_member: 16 * 1024 * 1024,
+            max_total: 1024 * 1024 * 1024,
+            max_ratio: 250,
+        }
+    }
+}
+
+/// The archive formats customs reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// gzip-compressed tar.
+    TarGz,
+    /// bzip2-compressed tar.
+    TarBz2,
+    /// Plain tar.
+    Tar,
+    /// Zip (wheels, zip sdists).
+    Zip,
+}
+
+/// Detects the format from magic bytes, not from the name.
+pub fn detect(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Some(Kind::TarGz)
+    } else if bytes.starts_with(b"BZh") {
+        Some(Kind::TarBz2)
+    } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(Kind::Zip)
+    } else if bytes.get(257..262) == Some(b"ustar") {
+        Some(Kind::Tar)
+    } else {
+        None
+    }
+}
+
+/// One member, as read.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Its path inside the archive, as written.
+    pub path: String,
+    /// Its size (declared).
+    pub size: u64,
+    /// Its content, when it is a regular file within the member cap.
+    pub data: Option<Vec<u8>>,
+}
+
+/// Something wrong with the archive itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly {
+    /// The member concerned, if any.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub what: String,
+    /// Whether it is dangerous in itself (traversal, links, bombs) rather than just odd.
+    pub dangerous: bool,
+}
+
+/// The result of reading an archive.
+#[derive(Debug, Default)]
+pub struct Contents {
+    /// Regular-file members in archive order.
+    pub members: Vec<Member>,
+    /// Anomalies.
+    pub anomalies: Vec<Anomaly>,
+    /// Whether reading stopped early (a cap, corruption).
+    pub incomplete: bool,
+}
+
+/// Reads an archive held in memory.
+pub fn read(bytes: &[u8], limits: &Limits) -> Contents {
+    let mut out = Contents::default();
+    match detect(bytes) {
+        None => {
+            out.anomalies.push(Anomaly {
+                path: None,
+                what: "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
+                dangerous: false,
+            });
+            out.incomplete = true;
+        }
+        Some(Kind::Zip) => read_zip(bytes, limits, &mut out),
+        Some(Kind::TarGz) => read_tar(
+            flate2::read::GzDecoder::new(bytes),
+            bytes.len(),
+            limits,
+            &mut out,
+        ),
+        Some(Kind::TarBz2) => read_tar(
+            bzip2::read::BzDecoder::new(bytes),
+            bytes.len(),
+            limits,
+            &mut out,
+        ),
+        Some(Kind::Tar) => read_tar(bytes, bytes.len(), limits, &mut out),
+    }
+    out
+}
+
+/// Checks a member path: absolute paths and `..` components escape the target.
+fn check_path(path: &str, out: &mut Contents) {
+    let p = path.replace('\\', "/");
+    if p.starts_with('/') || p.as_bytes().get(1) == Some(&b':') {
+        out.anomalies.push(Anomaly {
+            path: Some(path.to_string()),
+            what: "absolute path: an extractor would write outside its target".into(),
+            dangerous: true,
+        });
+    } else if p.split('/').any(|c| c == "..") {
+        out.anomalies.push(Anomaly {
+            path: Some(path.to_string()),
+            what: "path traversal (`..`): an extractor would write outside its target".into(),
+            dangerous: true,
+        });
+    }
+    let lower = p.to_ascii_lowercase();
+    if [".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".egg"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+    {
+        out.anomalies.push(Anomaly {
+            path: Some(path.to_string()),
+            what: "nested archive: its content is not what the index's hash covers".into(),
+            dangerous: false,
+        });
+    }
+}
+
+struct Budget<'a> {
+    limits: &'a Limits,
+    compressed: u64,
+    total: u64,
+}
+
+impl Budget<'_> {
+    /// Accounts for `n` more decompressed bytes; `Err` names the cap that was hit.
+    fn take(&mut self, n: u64) -> Result<(), String> {
+        self.total = self.total.saturating_add(n);
+        if self.total > self.limits.max_total {
+            return Err(format!(
+                "more than {} MiB decompressed: stopped (a decompression bomb?)",
+                self.limits.max_total >> 20
+            ));
+        }
+        if self.total > 64 * 1024 * 1024
+            && self.total / self.compressed.max(1) > self.limits.max_ratio
+        {
+            return Err(format!(
+                "compression ratio above {}:1: stopped (a decompression bomb)",
+                self.limits.max_ratio
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn read_member<R: Read>(
+    r: &mut R,
+    size: u64,
+    budget: &mut Budget<'_>,
+) -> Result<Option<Vec<u8>>, String> {
+    if size > budget.limits.max_member {
+        // Listed, not read; the bytes are still decompressed to skip them.
+        budget.take(size)?;
+        let copied = std::io::copy(&mut r.take(size), &mut std::io::sink())
+            .map_err(|e| format!("corrupt data: {e}"))?;
+        if copied < size {
+            return Err("truncated member".into());
+        }
+        return Ok(None);
+    }
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 20));
+    r.take(size.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| format!("corrupt data: {e}"))?;
+    budget.take(data.len() as u64)?;
+    Ok(Some(data))
+}
+
+fn read_tar<R: Read>(reader: R, compressed: usize, limits: &Limits, out: &mut Contents) {
+    let mut budget = Budget {
+        limits,
+        compressed: compressed as u64,
+        total: 0,
+    };
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            fail(out, format!("unreadable tar: {e}"));
+            return;
+        }
+    };
+    for (n, entry) in entries.enumerate() {
+        if n >= limits.max_entries {
+            out.anomalies.push(Anomaly {
+                path: None,
+                what: format!("more than {} entries: stopped reading", limits.max_entries),
+                dangerous: true,
+            });
+            out.incomplete = true;
+            return;
+        }
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                fail(out, format!("truncated or corrupt archive: {e}"));
+                return;
+            }
+        };
+        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        check_path(&path, out);
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let escapes = link_escapes(&path, &target, kind.is_hard_link());
+            out.anomalies.push(Anomaly {
+                what: format!(
+                    "{} to `{target}`{}",
+                    if kind.is_symlink() {
+                        "symbolic link"
+                    } else {
+                        "hard link"
+                    },
+                    if escapes { ", outside the archive" } else { "" }
+                ),
+                path: Some(path),
+                dangerous: escapes,
+            });
+            continue;
+        }
+        if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
+            out.anomalies.push(Anomaly {
+                path: Some(path),
+                what: "device or FIFO entry".into(),
+                dangerous: true,
+            });
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let size = entry.header().size().unwrap_or(0);
+        match read_member(&mut entry, size, &mut budget) {
+            Ok(data) => out.members.push(Member { path, size, data }),
+            Err(what) => {
+                fail(out, format!("{path}: {what}"));
+                return;
+            }
+        }
+    }
+}
+
+/// Whether a link's target leaves the archive (absolute, or `..` above its root).
+fn link_escapes(path: &str, target: &str, hard: bool) -> bool {
+    let t = target.replace('\\', "/");
+    if t.starts_with('/') || t.as_bytes().get(1) == Some(&b':') {
+        return true;
+    }
+    // Symlinks resolve from the link's directory; hard links from the root.
+    let mut depth: i64 = if hard {
+        0
+    } else {
+        path.replace('\\', "/")
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .count() as i64
+            - 1
+    };
+    for c in t.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+fn read_zip(bytes: &[u8], limits: &Limits, out: &mut Contents) {
+    let mut budget = Budget {
+        limits,
+        compressed: bytes.len() as u64,
+        total: 0,
+    };
+    let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+        Ok(z) => z,
+        Err(e) => {
+            fail(out, format!("unreadable zip: {e}"));
+            return;
+        }
+    };
+    let count = zip.len();
+    if count > limits.max_entries {
+        out.anomalies.push(Anomaly {
+            path: None,
+            what: format!(
+                "{count} entries, more than {}: only the first are read",
+                limits.max_entries
+            ),
+            dangerous: true,
+        });
+        out.incomplete = true;
+    }
+    for i in 0..count.min(limits.max_entries) {
+        let mut file = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                fail(out, format!("corrupt zip entry {i}: {e}"));
+                continue;
+            }
+        };
+        let path = String::from_utf8_lossy(file.name_raw()).into_owned();
+        check_path(&path, out);
+        if file.is_symlink() {
+            out.anomalies.push(Anomaly {
+                path: Some(path),
+                what: "symbolic link".into(),
+                dangerous: true,
+            });
+            continue;
+        }
+        if file.is_dir() {
+            continue;
+        }
+        let size = file.size();
+        match read_member(&mut file, size, &mut budget) {
+            Ok(data) => out.members.push(Member { path, size, data }),
+            Err(what) => {
+                let bomb = what.contains("bomb");
+                fail(out, format!("{path}: {what}"));
+                if bomb {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn fail(out: &mut Contents, what: String) {
+    out.anomalies.push(Anomaly {
+        path: None,
+        dangerous: what.contains("bomb"),
+        what,
+    });
+    out.incomplete = true;
+}

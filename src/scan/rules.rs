@@ -1,0 +1,269 @@
+//! The declarative indicators of `rules/*.toml`, embedded at build time and
+//! compiled once: an aho-corasick prefilter over every indicator's required
+//! literals, then ASCII-mode byte regexes only for indicators whose literal hit.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+/// The rule files, embedded.
+const FILES: &[(&str, &str)] = &[
+    (
+        "rules/sources.toml",
+        include_str!("../../rules/sources.toml"),
+    ),
+    ("rules/sinks.toml", include_str!("../../rules/sinks.toml")),
+    (
+        "rules/execution.toml",
+        include_str!("../../rules/execution.toml"),
+    ),
+];
+
+/// A version of the rules, part of cached verdicts' keys: any rule change
+/// changes it.
+pub fn version() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (_, text) in FILES {
+        h.update(text.as_bytes());
+    }
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    indicator: Vec<IndicatorWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorWire {
+    id: String,
+    kind: String,
+    description: String,
+    literals: Vec<String>,
+    pattern: String,
+    #[serde(default)]
+    matches: Vec<String>,
+    #[serde(default)]
+    non_matches: Vec<String>,
+}
+
+/// What an indicator points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Data worth stealing.
+    Source,
+    /// Host and user details (dependency-confusion probes send these).
+    Host,
+    /// A way out of the machine.
+    Sink,
+    /// A known receiving host.
+    Endpoint,
+    /// Code run from data.
+    Exec,
+    /// Decoding or decryption.
+    Decode,
+    /// Starting programs.
+    Process,
+    /// Writing downloads to disk.
+    Download,
+    /// PowerShell encoded/hidden commands.
+    Powershell,
+    /// setup.py replacing install commands.
+    InstallCommand,
+    /// Hiding what runs (computed builtin names).
+    Obfuscation,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "source" => Self::Source,
+            "host" => Self::Host,
+            "sink" => Self::Sink,
+            "endpoint" => Self::Endpoint,
+            "exec" => Self::Exec,
+            "decode" => Self::Decode,
+            "process" => Self::Process,
+            "download" => Self::Download,
+            "powershell" => Self::Powershell,
+            "install-command" => Self::InstallCommand,
+            "obfuscation" => Self::Obfuscation,
+            _ => return None,
+        })
+    }
+}
+
+/// One compiled indicator.
+#[derive(Debug)]
+pub struct Indicator {
+    /// Its id (`env-dump`).
+    pub id: String,
+    /// What it indicates.
+    pub kind: Kind,
+    /// For docs.
+    pub description: String,
+    /// The regex.
+    pub regex: Regex,
+    /// Examples it must match / must not match (tested).
+    pub matches: Vec<String>,
+    /// Examples it must not match.
+    pub non_matches: Vec<String>,
+}
+
+/// All indicators with the prefilter.
+#[derive(Debug)]
+pub struct Rules {
+    /// The indicators.
+    pub indicators: Vec<Indicator>,
+    prefilter: AhoCorasick,
+    /// Literal pattern index -> indicator index.
+    literal_owner: Vec<usize>,
+}
+
+static RULES: OnceLock<Result<Rules, String>> = OnceLock::new();
+
+/// The compiled rules (an error names the rule file and indicator).
+pub fn rules() -> Result<&'static Rules, String> {
+    RULES.get_or_init(compile).as_ref().map_err(Clone::clone)
+}
+
+fn compile() -> Result<Rules, String> {
+    let mut indicators = Vec::new();
+    let mut literals = Vec::new();
+    let mut literal_owner = Vec::new();
+    for (name, text) in FILES {
+        let file: File = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        for w in file.indicator {
+            let kind = Kind::parse(&w.kind)
+                .ok_or_else(|| format!("{name}: {}: unknown kind `{}`", w.id, w.kind))?;
+            if w.literals.is_empty() {
+                return Err(format!(
+                    "{name}: {}: every indicator needs a required literal",
+                    w.id
+                ));
+            }
+            // ASCII mode: Unicode-aware \b is orders of magnitude slower.
+            let regex = regex::bytes::RegexBuilder::new(&format!("(?-u){}", w.pattern))
+                .size_limit(4 << 20)
+                .build()
+                .map_err(|e| format!("{name}: {}: {e}", w.id))?;
+            for l in w.literals {
+                literals.push(l);
+                literal_owner.push(indicators.len());
+            }
+            indicators.push(Indicator {
+                id: w.id,
+                kind,
+                description: w.description,
+                regex,
+                matches: w.matches,
+                non_matches: w.non_matches,
+            });
+        }
+    }
+    let prefilter = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .ascii_case_insensitive(true)
+        .build(&literals)
+        .map_err(|e| format!("rule literals: {e}"))?;
+    Ok(Rules {
+        indicators,
+        prefilter,
+        literal_owner,
+    })
+}
+
+/// A match of an indicator in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index into [`Rules::indicators`].
+    pub indicator: usize,
+    /// Byte offset of the match.
+    pub offset: usize,
+    /// 1-based line.
+    pub line: u32,
+}
+
+impl Rules {
+    /// Every indicator match in `text`, in order; at most `cap` per indicator.
+    pub fn scan(&self, text: &[u8], cap: usize) -> Vec<Hit> {
+        let mut wanted = vec![false; self.indicators.len()];
+        for m in self.prefilter.find_overlapping_iter(text) {
+            wanted[self.literal_owner[m.pattern().as_usize()]] = true;
+        }
+        let mut hits = Vec::new();
+        let mut newlines: Option<Vec<usize>> = None;
+        for (i, ind) in self.indicators.iter().enumerate() {
+            if !wanted[i] {
+                continue;
+            }
+            for m in ind.regex.find_iter(text).take(cap) {
+                let nl = newlines.get_or_insert_with(|| memchr_all(text));
+                let line = nl.partition_point(|&p| p < m.start()) + 1;
+                hits.push(Hit {
+                    indicator: i,
+                    offset: m.start(),
+                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        hits.sort_by_key(|h| (h.offset, h.indicator));
+        hits
+    }
+
+    /// Indicators of a kind (for docs).
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Indicator> {
+        self.indicators.iter().filter(move |i| i.kind == kind)
+    }
+}
+
+fn memchr_all(text: &[u8]) -> Vec<usize> {
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_indicator_compiles_and_matches_its_own_examples() {
+        let rules = rules().unwrap();
+        assert!(rules.indicators.len() >= 10);
+        for ind in &rules.indicators {
+            assert!(
+                !ind.matches.is_empty(),
+                "{} has no positive example",
+                ind.id
+            );
+            for ex in &ind.matches {
+                let hits = rules.scan(ex.as_bytes(), 10);
+                assert!(
+                    hits.iter()
+                        .any(|h| rules.indicators[h.indicator].id == ind.id),
+                    "{} misses its example {ex:?}",
+                    ind.id
+                );
+            }
+            for ex in &ind.non_matches {
+                let hits = rules.scan(ex.as_bytes(), 10);
+                assert!(
+                    !hits
+                        .iter()
+                        .any(|h| rules.indicators[h.indicator].id == ind.id),
+                    "{} matches its counter-example {ex:?}",
+                    ind.id
+                );
+            }
+        }
+        assert_eq!(version().len(), 16);
+    }
+}

