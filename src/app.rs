@@ -10,7 +10,10 @@ use jiff::Timestamp;
 
 use std::time::Duration;
 
-use crate::checks::{self, cooldown::Cooldown, release::IndexStatus, release::ReleaseSettings};
+use crate::checks::{
+    self, archives::ScanSettings, archives::ScanStatus, cooldown::Cooldown, release::IndexStatus,
+    release::ReleaseSettings,
+};
 use crate::cli::{AuditArgs, Cli, Command, OutputFormat, ReportArgs};
 use crate::finding::{Finding, Severity, sort_findings};
 use crate::index::{ClientConfig, IndexClient, IndexUrl};
@@ -228,7 +231,7 @@ fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         ));
     }
     let mut messages = Vec::new();
-    let (mut findings, statuses) =
+    let (mut findings, statuses, scans) =
         release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
     findings.extend(name_checks(&packages, &config));
     let inputs = vec![Input {
@@ -247,6 +250,7 @@ fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         skipped: Vec::new(),
         packages: &packages,
         statuses: &statuses,
+        scans: scans.as_deref(),
         findings,
         as_of,
         now,
@@ -398,12 +402,16 @@ fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         skipped: Vec::new(),
         packages: &packages,
         statuses: &statuses,
+        scans: None,
         findings,
         as_of,
         now,
         messages: Vec::new(),
     })
 }
+
+/// Findings, index status per package, and scan status per package (`None` with `--no-scan`).
+type IndexOutcome = (Vec<Finding>, Vec<IndexStatus>, Option<Vec<ScanStatus>>);
 
 /// Asks the index about every checkable package and runs the release checks.
 fn release_checks(
@@ -413,7 +421,7 @@ fn release_checks(
     config: &Config,
     as_of: Timestamp,
     messages: &mut Vec<String>,
-) -> Result<(Vec<Finding>, Vec<IndexStatus>)> {
+) -> Result<IndexOutcome> {
     let default = IndexUrl::parse(crate::index::DEFAULT_INDEX_URL).map_err(anyhow::Error::msg)?;
     let user = settings
         .user_index
@@ -435,13 +443,13 @@ fn release_checks(
         ..ClientConfig::default()
     })?;
     let bar = progress_bar(wanted.len());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let answers = if wanted.is_empty() {
         BTreeMap::new()
     } else {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
         let tick = || {
             if let Some(b) = &bar {
                 b.inc(1);
@@ -452,6 +460,10 @@ fn release_checks(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let keyed: Vec<Option<&crate::index::Answer>> = packages
+        .iter()
+        .map(|p| answers.get(&(index_for(p, user.as_ref(), &default), p.name.clone())))
+        .collect();
     let release_settings = ReleaseSettings {
         as_of,
         cooldown: settings.cooldown.clone(),
@@ -475,7 +487,27 @@ fn release_checks(
             if settings.fail_on_unknown { "; --fail-on-unknown makes this fail the run" } else { "" }
         ));
     }
-    Ok((findings, statuses))
+    if args.no_scan {
+        return Ok((findings, statuses, None));
+    }
+    let scan_settings = ScanSettings {
+        all_wheels: args.scan_all_wheels,
+        cache_root: cache_root(args),
+    };
+    let (scan_findings, scans) = runtime.block_on(checks::archives::scan_all(
+        &client,
+        packages,
+        &keyed,
+        &scan_settings,
+    ));
+    findings.extend(scan_findings);
+    let unscanned = scans.iter().filter(|s| s.status == "unknown").count();
+    if unscanned > 0 {
+        messages.push(format!(
+            "warning: the archives of {unscanned} package(s) could not be scanned (see packages[].scan in the JSON report)"
+        ));
+    }
+    Ok((findings, statuses, Some(scans)))
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
@@ -540,7 +572,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }
-    let (release_findings, statuses) =
+    let (release_findings, statuses, scans) =
         release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
     findings.extend(release_findings);
     finish(FinishArgs {
@@ -551,6 +583,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         skipped: targets.skipped,
         packages: &packages,
         statuses: &statuses,
+        scans: scans.as_deref(),
         findings,
         as_of,
         now,
@@ -566,6 +599,7 @@ struct FinishArgs<'a> {
     skipped: Vec<SkippedInput>,
     packages: &'a [Package],
     statuses: &'a [IndexStatus],
+    scans: Option<&'a [ScanStatus]>,
     findings: Vec<Finding>,
     as_of: Timestamp,
     now: Timestamp,
@@ -586,6 +620,7 @@ fn finish(f: FinishArgs<'_>) -> Result<Outcome> {
         skipped: f.skipped,
         packages: f.packages,
         statuses: f.statuses,
+        scans: f.scans,
         findings: &findings,
         settings: Settings {
             fail_on: f.settings.fail_on,

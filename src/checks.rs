@@ -8,6 +8,7 @@ use crate::finding::{Confidence, RuleId, Severity};
 pub mod allow_expired;
 pub mod allow_unused;
 pub mod archive_anomaly;
+pub mod archives;
 pub mod binary_payload;
 pub mod cooldown;
 pub mod download_exec;

@@ -113,6 +113,13 @@ pub struct ReportArgs {
     /// Use no config file.
     #[arg(long)]
     pub no_config: bool,
+    /// Skip downloading and scanning archives.
+    #[arg(long)]
+    pub no_scan: bool,
+    /// Scan every wheel a release pins, not only the sdist, pure-Python wheels and one binary
+    /// wheel per OS family.
+    #[arg(long)]
+    pub scan_all_wheels: bool,
     /// An earlier JSON report: only findings not in it fail the run.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,

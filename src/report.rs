@@ -132,6 +132,22 @@ pub struct PackageOut {
     pub attestation_identities: Vec<serde_json::Value>,
     /// Whether the index checks could run for this package.
     pub index: IndexCheck,
+    /// Whether its archives were scanned (absent with `--no-scan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanOut>,
+}
+
+/// Whether a package's archives were scanned.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ScanOut {
+    /// `scanned`, `unknown` or `not-applicable`.
+    pub status: &'static str,
+    /// The archives scanned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub archives: Vec<String>,
+    /// Why unknown or not applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Whether a package was checked against the index.
@@ -261,7 +277,7 @@ pub struct Summary {
     pub findings: usize,
     /// Suppressed findings.
     pub suppressed: usize,
-    /// Packages that could not be checked against the index.
+    /// Packages that could not be checked against the index, or whose archives could not be scanned.
     pub unknown: usize,
     /// Counts of findings that count, by severity.
     pub by_severity: BTreeMap<Severity, usize>,
@@ -350,6 +366,7 @@ impl PackageOut {
             upload_time: p.earliest_upload().map(timestamp),
             attestation_identities: p.attestation_identities.clone(),
             index: IndexCheck::from_status(status),
+            scan: None,
         }
     }
 }
@@ -391,6 +408,8 @@ pub struct RunResult<'a> {
     pub packages: &'a [Package],
     /// The index status of each package (same order as `packages`).
     pub statuses: &'a [crate::checks::release::IndexStatus],
+    /// The scan status of each package (same order), when archives were scanned.
+    pub scans: Option<&'a [crate::checks::archives::ScanStatus]>,
     /// All findings, already sorted.
     pub findings: &'a [Finding],
     /// Settings.
@@ -409,7 +428,16 @@ impl Report {
             .packages
             .iter()
             .enumerate()
-            .map(|(i, p)| PackageOut::from_package(p, run.statuses.get(i).unwrap_or(&not_asked)))
+            .map(|(i, p)| {
+                let mut out =
+                    PackageOut::from_package(p, run.statuses.get(i).unwrap_or(&not_asked));
+                out.scan = run.scans.and_then(|s| s.get(i)).map(|s| ScanOut {
+                    status: s.status,
+                    archives: s.archives.clone(),
+                    reason: s.reason.clone(),
+                });
+                out
+            })
             .collect();
         packages.sort_by(|a, b| {
             (&a.name, &a.version, &a.lockfile, a.line).cmp(&(

@@ -91,7 +91,7 @@ pub fn role(path: &str, startup_modules: &[String]) -> Role {
 }
 
 /// One finding inside an archive member.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemberFinding {
     /// The rule.
     pub rule: RuleId,

@@ -44,6 +44,7 @@ fn plausible_but_nonexistent_names_are_unclaimed() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = run(customs(tmp.path()).args([
         "check",
+        "--no-scan",
         "--format",
         "json",
         "--index-url",

@@ -322,3 +322,142 @@ impl TakeBytes for std::io::Repeat {
         std::io::Read::take(self, n)
     }
 }
+
+/// Serves a one-release project whose wheel is `bytes`, announcing `announced_sha`.
+fn serve_project(
+    server: &crate::server::Server,
+    name: &str,
+    wheel_name: &str,
+    bytes: &[u8],
+    announced_sha: &str,
+) {
+    use crate::server::Reply;
+    let doc = serde_json::json!({
+        "info": {"name": name, "project_urls": {"Source": "https://git.example/x"}},
+        "releases": {"1.0": [{
+            "filename": wheel_name,
+            "url": format!("/files/{wheel_name}"),
+            "digests": {"sha256": announced_sha},
+            "upload_time_iso_8601": "2025-01-01T00:00:00Z",
+            "yanked": false,
+            "size": bytes.len(),
+            "packagetype": "bdist_wheel"
+        }]}
+    });
+    server.route(
+        &format!("/pypi/{name}/json"),
+        vec![Reply::json(doc.to_string())],
+    );
+    server.route(
+        &format!("/files/{wheel_name}"),
+        vec![Reply::json(bytes.to_vec()).header("Content-Type", "application/zip")],
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn audit_downloads_verifies_scans_and_caches_what_will_be_installed() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let pth = b"import base64; exec(base64.b64decode('cHJpbnQoJ2hlbGxvJyk='))\n";
+    let w = wheel(
+        tmp.path(),
+        "inertpkg-1.0-py3-none-any.whl",
+        &[
+            ("inertpkg.pth", pth),
+            ("inertpkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ],
+    );
+    let bytes = std::fs::read(&w).unwrap();
+    serve_project(
+        &server,
+        "inertpkg",
+        "inertpkg-1.0-py3-none-any.whl",
+        &bytes,
+        &sha256_hex(&bytes),
+    );
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "# deps\ninertpkg==1.0\n",
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    let audit = |extra: &[&str]| {
+        let mut cmd = customs(tmp.path());
+        cmd.args([
+            "audit",
+            "--format",
+            "json",
+            "--index-url",
+            &server.index_url(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ]);
+        cmd.args(extra).arg("requirements.txt");
+        let (code, out, err) = run(&mut cmd);
+        assert!(code == 0 || code == 1, "{err}");
+        (code, json(&out))
+    };
+    let (code, report) = audit(&[]);
+    assert_eq!(code, 1, "{report}");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pth-startup-hook")
+        .expect("scanned");
+    assert_eq!(f["location"]["file"], "requirements.txt");
+    assert_eq!(f["location"]["line"], 2);
+    assert_eq!(f["location"]["archive"], "inertpkg-1.0-py3-none-any.whl");
+    assert_eq!(f["location"]["path"], "inertpkg.pth");
+    assert_eq!(report["packages"][0]["scan"]["status"], "scanned");
+    assert_eq!(server.hits("/files/inertpkg-1.0-py3-none-any.whl"), 1);
+    // A re-run takes the cached verdict: no download.
+    let (code, _) = audit(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(server.hits("/files/inertpkg-1.0-py3-none-any.whl"), 1);
+    // --no-scan skips it.
+    let (_, report) = audit(&["--no-scan"]);
+    assert!(report["packages"][0].get("scan").is_none());
+}
+
+#[test]
+fn bytes_that_differ_from_the_index_hash_are_not_scanned_but_reported() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let w = wheel(
+        tmp.path(),
+        "swapped-1.0-py3-none-any.whl",
+        &[("swapped/__init__.py", b"")],
+    );
+    let bytes = std::fs::read(&w).unwrap();
+    serve_project(
+        &server,
+        "swapped",
+        "swapped-1.0-py3-none-any.whl",
+        &bytes,
+        &"0".repeat(64),
+    );
+    std::fs::write(tmp.path().join("requirements.txt"), "swapped==1.0\n").unwrap();
+    let (code, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--format",
+        "json",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "hash-mismatch")
+        .expect("mismatch reported");
+    assert_eq!(f["severity"], "critical");
+}
