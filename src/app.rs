@@ -40,8 +40,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(args) => check(&args),
         Command::Scan(args) => scan(&args),
         Command::Explain { rule } => explain(&rule),
-        Command::Rules => Ok(Outcome {
-            stdout: rules_list(),
+        Command::Rules { markdown } => Ok(Outcome {
+            stdout: if markdown {
+                checks::reference_markdown()
+            } else {
+                rules_list()
+            },
             ..Outcome::default()
         }),
         Command::Schema {

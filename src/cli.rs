@@ -31,7 +31,11 @@ pub enum Command {
         rule: String,
     },
     /// List every rule with its default severity and a one-line summary.
-    Rules,
+    Rules {
+        /// Print the full rule reference as Markdown (the source of `docs/rules.md`).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print a JSON Schema (`customs schema report`).
     Schema {
         /// Which schema.

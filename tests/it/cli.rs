@@ -46,3 +46,17 @@ fn empty_directory_exits_2() {
     assert!(err.contains("no lockfile"), "{err}");
     let _ = json; // used by other modules
 }
+
+#[test]
+fn the_committed_rule_reference_is_current() {
+    let (code, printed, _) = run(customs(&root()).args(["rules", "--markdown"]));
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    assert!(
+        committed == printed,
+        "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
+    );
+    for id in ["cooldown", "typosquat", "exfiltration", "allow-expired"] {
+        assert!(committed.contains(&format!("## {id}")), "{id} missing");
+    }
+}
