@@ -6,7 +6,7 @@ pub mod analyze;
 pub mod archive;
 pub mod rules;
 
-use sha2::Digest;
+use sha2::Digest as _;
 
 use crate::finding::{Confidence, RuleId, Severity};
 pub use analyze::MemberFinding;
@@ -126,11 +126,52 @@ pub fn scan_bytes(
     limits: &Limits,
 ) -> Result<ArchiveScan, RulesError> {
     let rules = rules::rules().map_err(RulesError)?;
-    let contents = archive::read(bytes, limits);
+    // Text members are read in full; of the rest only the head (for magic numbers).
+    let keep = |p: &str| is_text(p) || p.ends_with("/WHEEL");
+    // Members are analysed as they stream by; only what needs the whole
+    // archive first waits: `.pth` files, top-level modules (a `.pth` may import
+    // them), setup.py text, and binaries (judged once setup.py is known).
+    let mut pth: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut deferred: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut binaries: Vec<(String, u64, &'static str)> = Vec::new();
+    let mut setup_text = String::new();
+    let mut is_wheel = false;
+    let mut findings: Vec<(Option<String>, MemberFinding)> = Vec::new();
+    let mut on_member = |m: archive::Member| {
+        if m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL") {
+            is_wheel = true;
+        }
+        let Some(data) = m.data else { return };
+        if let Some(kind) = binary_kind(&data) {
+            binaries.push((m.path, m.size, kind));
+            return;
+        }
+        if !is_text(&m.path) {
+            return;
+        }
+        let lower = m.path.to_ascii_lowercase();
+        if lower.ends_with(".pth") {
+            pth.push((m.path, data));
+            return;
+        }
+        let role = analyze::role(&m.path, &[]);
+        if role == analyze::Role::Install {
+            setup_text.push_str(&String::from_utf8_lossy(&data));
+        }
+        let depth = m.path.split('/').filter(|c| !c.is_empty()).count();
+        if depth <= 2 && role == analyze::Role::Module {
+            deferred.push((m.path, data));
+            return;
+        }
+        for f in analyze::analyze(rules, &m.path, &data, role) {
+            findings.push((Some(m.path.clone()), f));
+        }
+    };
+    let contents = archive::read(bytes, limits, &keep, &mut on_member);
     let mut out = ArchiveScan {
-        members: contents.members.len(),
+        members: contents.members,
         incomplete: contents.incomplete,
-        ..ArchiveScan::default()
+        findings,
     };
     for a in &contents.anomalies {
         out.findings.push((
@@ -149,82 +190,53 @@ pub fn scan_bytes(
             },
         ));
     }
-    let is_wheel = contents
-        .members
-        .iter()
-        .any(|m| m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL"));
-    let pure = !is_wheel || pure_wheel(filename);
-
-    // .pth files first: the modules they import run at every start.
     let mut startup_modules = Vec::new();
-    for m in &contents.members {
-        if m.path.to_ascii_lowercase().ends_with(".pth")
-            && let Some(data) = &m.data
-        {
-            let text = String::from_utf8_lossy(data);
-            startup_modules.extend(pth_imports(&text));
+    for (path, data) in &pth {
+        startup_modules.extend(pth_imports(&String::from_utf8_lossy(data)));
+        out.findings.extend(
+            pth_findings(rules, data)
+                .into_iter()
+                .map(|f| (Some(path.clone()), f)),
+        );
+    }
+    for (path, data) in &deferred {
+        let role = analyze::role(path, &startup_modules);
+        for f in analyze::analyze(rules, path, data, role) {
+            out.findings.push((Some(path.clone()), f));
         }
     }
-
-    let setup_text: String = contents
-        .members
-        .iter()
-        .filter(|m| analyze::role(&m.path, &[]) == analyze::Role::Install)
-        .filter_map(|m| m.data.as_ref())
-        .map(|d| String::from_utf8_lossy(d).into_owned())
-        .collect();
-
-    for m in &contents.members {
-        let Some(data) = &m.data else { continue };
-        if let Some(kind) = binary_kind(data) {
-            if pure {
-                let base = m.path.rsplit('/').next().unwrap_or(&m.path);
-                let used_at_install = !base.is_empty() && setup_text.contains(base);
-                out.findings.push((
-                    Some(m.path.clone()),
-                    MemberFinding {
-                        rule: RuleId::BinaryPayload,
-                        severity: if used_at_install {
-                            Severity::High
-                        } else {
-                            Severity::Medium
-                        },
-                        confidence: Confidence::Medium,
-                        line: None,
-                        message: format!(
-                            "{kind} ({} bytes) in a {}{}",
-                            m.size,
-                            if is_wheel {
-                                "pure-Python wheel"
-                            } else {
-                                "source distribution"
-                            },
-                            if used_at_install {
-                                ", named by setup.py"
-                            } else {
-                                ""
-                            }
-                        ),
-                        evidence: vec![("sha256".into(), hex::encode(sha2::Sha256::digest(data)))],
+    let pure = !is_wheel || pure_wheel(filename);
+    if pure {
+        for (path, size, kind) in binaries {
+            let base = path.rsplit('/').next().unwrap_or(&path);
+            let used_at_install = !base.is_empty() && setup_text.contains(base);
+            out.findings.push((
+                Some(path.clone()),
+                MemberFinding {
+                    rule: RuleId::BinaryPayload,
+                    severity: if used_at_install {
+                        Severity::High
+                    } else {
+                        Severity::Medium
                     },
-                ));
-            }
-            continue;
-        }
-        if !is_text(&m.path) {
-            continue;
-        }
-        let role = analyze::role(&m.path, &startup_modules);
-        if m.path.to_ascii_lowercase().ends_with(".pth") {
-            out.findings.extend(
-                pth_findings(rules, data)
-                    .into_iter()
-                    .map(|f| (Some(m.path.clone()), f)),
-            );
-            continue;
-        }
-        for f in analyze::analyze(rules, &m.path, data, role) {
-            out.findings.push((Some(m.path.clone()), f));
+                    confidence: Confidence::Medium,
+                    line: None,
+                    message: format!(
+                        "{kind} ({size} bytes) in a {}{}",
+                        if is_wheel {
+                            "pure-Python wheel"
+                        } else {
+                            "source distribution"
+                        },
+                        if used_at_install {
+                            ", named by setup.py"
+                        } else {
+                            ""
+                        }
+                    ),
+                    evidence: vec![("size".into(), size.to_string())],
+                },
+            ));
         }
     }
     Ok(out)

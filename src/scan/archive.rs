@@ -82,16 +82,25 @@ pub struct Anomaly {
 /// The result of reading an archive.
 #[derive(Debug, Default)]
 pub struct Contents {
-    /// Regular-file members in archive order.
-    pub members: Vec<Member>,
+    /// How many regular-file members were read.
+    pub members: usize,
     /// Anomalies.
     pub anomalies: Vec<Anomaly>,
     /// Whether reading stopped early (a cap, corruption).
     pub incomplete: bool,
 }
 
-/// Reads an archive held in memory.
-pub fn read(bytes: &[u8], limits: &Limits) -> Contents {
+/// Reads an archive held in memory. Members for which `keep` says yes are read
+/// in full (up to the member cap); of the others only the first [`HEAD`] bytes
+/// are kept.
+/// Each member is handed to `on_member` as it is read and then dropped, so
+/// memory does not grow with the archive.
+pub fn read(
+    bytes: &[u8],
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+    on_member: &mut dyn FnMut(Member),
+) -> Contents {
     let mut out = Contents::default();
     match detect(bytes) {
         None => {
@@ -102,20 +111,24 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Contents {
             });
             out.incomplete = true;
         }
-        Some(Kind::Zip) => read_zip(bytes, limits, &mut out),
+        Some(Kind::Zip) => read_zip(bytes, limits, keep, on_member, &mut out),
         Some(Kind::TarGz) => read_tar(
             flate2::read::GzDecoder::new(bytes),
             bytes.len(),
             limits,
+            keep,
+            on_member,
             &mut out,
         ),
         Some(Kind::TarBz2) => read_tar(
             bzip2::read::BzDecoder::new(bytes),
             bytes.len(),
             limits,
+            keep,
+            on_member,
             &mut out,
         ),
-        Some(Kind::Tar) => read_tar(bytes, bytes.len(), limits, &mut out),
+        Some(Kind::Tar) => read_tar(bytes, bytes.len(), limits, keep, on_member, &mut out),
     }
     out
 }
@@ -177,11 +190,34 @@ impl Budget<'_> {
     }
 }
 
+/// How many leading bytes of a member that is not read in full are kept
+/// (enough for executable magic numbers).
+pub const HEAD: usize = 128;
+
 fn read_member<R: Read>(
     r: &mut R,
     size: u64,
     budget: &mut Budget<'_>,
+    keep: bool,
 ) -> Result<Option<Vec<u8>>, String> {
+    if !keep {
+        // Only the head is kept; the rest is decompressed and dropped, so
+        // memory stays flat whatever the archive holds.
+        let mut head = Vec::with_capacity(HEAD);
+        r.take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| format!("corrupt data: {e}"))?;
+        let rest = std::io::copy(
+            &mut r.take(size.saturating_sub(head.len() as u64)),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| format!("corrupt data: {e}"))?;
+        budget.take(head.len() as u64 + rest)?;
+        if (head.len() as u64 + rest) < size {
+            return Err("truncated member".into());
+        }
+        return Ok(Some(head));
+    }
     if size > budget.limits.max_member {
         // Listed, not read; the bytes are still decompressed to skip them.
         budget.take(size)?;
@@ -200,7 +236,14 @@ fn read_member<R: Read>(
     Ok(Some(data))
 }
 
-fn read_tar<R: Read>(reader: R, compressed: usize, limits: &Limits, out: &mut Contents) {
+fn read_tar<R: Read>(
+    reader: R,
+    compressed: usize,
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+    on_member: &mut dyn FnMut(Member),
+    out: &mut Contents,
+) {
     let mut budget = Budget {
         limits,
         compressed: compressed as u64,
@@ -267,8 +310,11 @@ fn read_tar<R: Read>(reader: R, compressed: usize, limits: &Limits, out: &mut Co
             continue;
         }
         let size = entry.header().size().unwrap_or(0);
-        match read_member(&mut entry, size, &mut budget) {
-            Ok(data) => out.members.push(Member { path, size, data }),
+        match read_member(&mut entry, size, &mut budget, keep(&path)) {
+            Ok(data) => {
+                out.members += 1;
+                on_member(Member { path, size, data });
+            }
             Err(what) => {
                 fail(out, format!("{path}: {what}"));
                 return;
@@ -308,7 +354,13 @@ fn link_escapes(path: &str, target: &str, hard: bool) -> bool {
     false
 }
 
-fn read_zip(bytes: &[u8], limits: &Limits, out: &mut Contents) {
+fn read_zip(
+    bytes: &[u8],
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+    on_member: &mut dyn FnMut(Member),
+    out: &mut Contents,
+) {
     let mut budget = Budget {
         limits,
         compressed: bytes.len() as u64,
@@ -355,8 +407,11 @@ fn read_zip(bytes: &[u8], limits: &Limits, out: &mut Contents) {
             continue;
         }
         let size = file.size();
-        match read_member(&mut file, size, &mut budget) {
-            Ok(data) => out.members.push(Member { path, size, data }),
+        match read_member(&mut file, size, &mut budget, keep(&path)) {
+            Ok(data) => {
+                out.members += 1;
+                on_member(Member { path, size, data });
+            }
             Err(what) => {
                 let bomb = what.contains("bomb");
                 fail(out, format!("{path}: {what}"));
