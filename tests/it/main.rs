@@ -13,6 +13,7 @@ mod common;
 mod index;
 mod inventory;
 mod malformed;
+mod policy;
 mod report;
 mod scan;
 mod server;
