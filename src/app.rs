@@ -433,13 +433,19 @@ fn release_checks(
         .map(IndexUrl::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let mut wanted: Vec<(IndexUrl, PackageName)> = packages
+    let mut by_key: BTreeMap<(IndexUrl, PackageName), Vec<crate::package::Version>> =
+        BTreeMap::new();
+    for p in packages
         .iter()
         .filter(|p| p.source.kind == SourceKind::Registry)
-        .map(|p| (index_for(p, user.as_ref(), &default), p.name.clone()))
-        .collect();
-    wanted.sort();
-    wanted.dedup();
+    {
+        let versions = by_key
+            .entry((index_for(p, user.as_ref(), &default), p.name.clone()))
+            .or_default();
+        versions.extend(p.version.clone());
+    }
+    let wanted: Vec<(IndexUrl, PackageName, Vec<crate::package::Version>)> =
+        by_key.into_iter().map(|((i, n), v)| (i, n, v)).collect();
     let client = IndexClient::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout.max(1)),
         offline: args.offline,

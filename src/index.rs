@@ -19,16 +19,17 @@ use crate::package::PackageName;
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
 
 /// Asks `index` about every `(index, name)` pair at once, with bounded
-/// concurrency; `progress` is called after each answer.
+/// concurrency; `progress` is called after each answer. Each answer is
+/// compacted to what the checks of the given versions need.
 pub async fn ask_all(
     client: &IndexClient,
-    wanted: Vec<(IndexUrl, PackageName)>,
+    wanted: Vec<(IndexUrl, PackageName, Vec<crate::package::Version>)>,
     progress: &(dyn Fn() + Sync),
 ) -> BTreeMap<(IndexUrl, PackageName), Answer> {
     let limit = client.config().concurrency.max(1);
     futures::stream::iter(wanted)
-        .map(|(index, name)| async move {
-            let answer = client.project(&index, &name).await;
+        .map(|(index, name, versions)| async move {
+            let answer = client.project(&index, &name, &versions).await;
             progress();
             ((index, name), answer)
         })

@@ -14,7 +14,7 @@ use url::Url;
 use super::cache::{self, Cache, Entry};
 use super::model::{Answer, ProjectFacts};
 use super::wire::{JsonProject, SimpleProject};
-use crate::package::PackageName;
+use crate::package::{PackageName, Version};
 
 /// The largest index document customs reads (boto3's JSON is ~25 MB).
 pub const MAX_DOCUMENT: usize = 96 * 1024 * 1024;
@@ -141,21 +141,40 @@ impl IndexClient {
 
     /// What `index` knows about `name`: from the cache when fresh, else asked
     /// (the JSON API, or the Simple API when the JSON API has no answer).
-    pub async fn project(&self, index: &IndexUrl, name: &PackageName) -> Answer {
+    ///
+    /// Answers are compacted to what the checks of `versions` need (see
+    /// [`ProjectFacts::compact`]) before they are cached and returned; a cached
+    /// answer that lacks the files of one of `versions` is refetched.
+    pub async fn project(
+        &self,
+        index: &IndexUrl,
+        name: &PackageName,
+        versions: &[Version],
+    ) -> Answer {
         let cache = self
             .config
             .cache_root
             .as_ref()
             .map(|root| Cache::new(root, index.simple.as_str()));
-        let cached = cache.as_ref().and_then(|c| c.get(name));
+        let mut cached = cache.as_ref().and_then(|c| c.get(name));
+        let covered = cached
+            .as_ref()
+            .is_none_or(|e| e.facts.as_ref().is_none_or(|f| f.covers(versions)));
         let now = Timestamp::now();
         if self.config.offline {
             return match cached {
-                Some(e) => entry_answer(e),
+                Some(e) if covered => entry_answer(e),
+                Some(_) => Answer::Unavailable {
+                    reason: "offline, and the cache does not hold this version's files".into(),
+                },
                 None => Answer::Unavailable {
                     reason: "offline, and not in the cache".into(),
                 },
             };
+        }
+        if !covered {
+            // Neither fresh nor revalidatable: the cached copy lacks files we need.
+            cached = None;
         }
         if let Some(e) = &cached
             && e.is_fresh(now)
@@ -216,7 +235,8 @@ impl IndexClient {
                 }
             }
         };
-        let (facts, headers) = answer;
+        let (mut facts, headers) = answer;
+        facts.compact(versions);
         let e = Entry {
             url: facts.url.clone(),
             fetched_at: now,

@@ -47,6 +47,11 @@ impl ReleaseFacts {
         self.files.iter().filter_map(|f| f.upload_time).min()
     }
 
+    /// Whether the files were summarised away by [`ProjectFacts::compact`].
+    pub fn summarised(&self) -> bool {
+        self.files.len() == 1 && self.files[0].filename.is_empty()
+    }
+
     /// Whether every file is yanked (a yanked release), with the first reason.
     pub fn yanked(&self) -> Option<Option<String>> {
         if self.files.is_empty() || !self.files.iter().all(|f| f.yanked) {
@@ -82,7 +87,51 @@ pub struct ProjectFacts {
     pub url: String,
 }
 
+/// How many of the newest releases [`ProjectFacts::compact`] keeps whole.
+pub const KEEP_NEWEST: usize = 10;
+
 impl ProjectFacts {
+    /// Whether these facts hold the files of every given version the index lists.
+    pub fn covers(&self, versions: &[crate::package::Version]) -> bool {
+        versions
+            .iter()
+            .all(|v| self.release(v).is_none_or(|r| !r.summarised()))
+    }
+
+    /// Drops what no check needs: releases other than `keep` are reduced to
+    /// their earliest file (upload time, and yanked only if every file was),
+    /// without URLs, names or hashes. Every summary the checks read
+    /// (`first_upload`, `yanked`, `releases_with_files`, newest eligible
+    /// release) is unchanged; memory for projects with thousands of files is not.
+    pub fn compact(&mut self, keep: &[crate::package::Version]) {
+        // The newest releases stay whole too: the next lock update likely pins one.
+        let mut order: Vec<crate::package::Version> =
+            self.releases.iter().map(ReleaseFacts::version).collect();
+        order.sort();
+        let newest: Vec<crate::package::Version> =
+            order.into_iter().rev().take(KEEP_NEWEST).collect();
+        for r in &mut self.releases {
+            let v = r.version();
+            if r.files.len() <= 1 || keep.contains(&v) || newest.contains(&v) {
+                continue;
+            }
+            let all_yanked = r.files.iter().all(|f| f.yanked);
+            let reason = r.files.iter().find_map(|f| f.yanked_reason.clone());
+            let first = r.files.iter().filter_map(|f| f.upload_time).min();
+            r.files = vec![FileFacts {
+                filename: String::new(),
+                url: String::new(),
+                sha256: None,
+                upload_time: first,
+                yanked: all_yanked,
+                yanked_reason: if all_yanked { reason } else { None },
+                size: None,
+                packagetype: None,
+            }];
+        }
+        self.releases.shrink_to_fit();
+    }
+
     /// The release matching a version by PEP 440 equality.
     pub fn release(&self, version: &Version) -> Option<&ReleaseFacts> {
         self.releases.iter().find(|r| r.version() == *version)
@@ -134,4 +183,68 @@ pub enum Answer {
         /// Why: offline miss, timeout, HTTP status, invalid document...
         reason: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::Version;
+
+    fn file(name: &str, t: &str, yanked: bool) -> FileFacts {
+        FileFacts {
+            filename: name.into(),
+            url: format!("https://files.example/{name}"),
+            sha256: Some("a".repeat(64)),
+            upload_time: t.parse().ok(),
+            yanked,
+            yanked_reason: yanked.then(|| "bad".into()),
+            size: Some(1),
+            packagetype: None,
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_every_summary_the_checks_read() {
+        let mut releases = Vec::new();
+        for i in 0..20 {
+            releases.push(ReleaseFacts {
+                version: format!("1.{i}"),
+                files: vec![
+                    file(
+                        &format!("p-1.{i}.tar.gz"),
+                        &format!("2020-01-{:02}T00:00:00Z", i + 1),
+                        i == 3,
+                    ),
+                    file(
+                        &format!("p-1.{i}-py3-none-any.whl"),
+                        &format!("2020-02-{:02}T00:00:00Z", i + 1),
+                        i == 3,
+                    ),
+                ],
+            });
+        }
+        let full = ProjectFacts {
+            name: "p".into(),
+            releases,
+            status: None,
+            project_urls: vec![],
+            api: "json".into(),
+            url: "u".into(),
+        };
+        let mut small = full.clone();
+        small.compact(&[Version::new("1.2")]);
+        assert!(small.covers(&[
+            Version::new("1.2"),
+            Version::new("1.19"),
+            Version::new("9.9")
+        ]));
+        assert!(!small.covers(&[Version::new("1.1")]));
+        assert_eq!(small.first_upload(), full.first_upload());
+        assert_eq!(small.releases_with_files(), full.releases_with_files());
+        for (a, b) in small.releases.iter().zip(&full.releases) {
+            assert_eq!(a.first_upload(), b.first_upload());
+            assert_eq!(a.yanked(), b.yanked());
+        }
+        assert_eq!(small.release(&Version::new("1.2")).unwrap().files.len(), 2);
+    }
 }
