@@ -10,6 +10,7 @@ mod action;
 mod check;
 mod cli;
 mod common;
+mod faults;
 mod index;
 mod inventory;
 mod malformed;
