@@ -124,3 +124,28 @@ fn directories_discover_lockfiles_and_say_what_was_skipped() {
     assert_eq!(report["skipped"].as_array().unwrap().len(), 2);
     assert_eq!(report["packages"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn inputs_that_crashed_a_fuzzer_are_errors_now() {
+    let dir = crate::common::testdata("fuzz-regressions");
+    for format_dir in std::fs::read_dir(&dir).unwrap().flatten() {
+        for case in std::fs::read_dir(format_dir.path()).unwrap().flatten() {
+            let (code, _, err) = run(customs(&crate::common::root()).args([
+                "audit",
+                "--offline",
+                "--no-scan",
+                case.path().to_str().unwrap(),
+            ]));
+            assert!(
+                !err.contains("panicked"),
+                "{}: {err}",
+                case.path().display()
+            );
+            assert!(
+                code == 0 || code == 1 || code == 2,
+                "{}: {code}",
+                case.path().display()
+            );
+        }
+    }
+}

@@ -49,10 +49,12 @@ pub(super) fn requirement(
                 "invalid requirement `{text}`: the PEP 508 parser rejected it"
             ))
         })?;
+    // Only the message: pep508_rs's full Display slices the input by byte
+    // offsets and panics inside multi-byte characters (found by fuzzing).
     let req = parsed.map_err(|e| {
         err(format!(
             "invalid requirement `{text}`: {}",
-            first_line(&e.to_string())
+            first_line(&e.message.to_string())
         ))
     })?;
     let name = PackageName::new(req.name.as_ref()).map_err(|e| err(e.to_string()))?;
@@ -487,7 +489,12 @@ mod tests {
         assert!(precheck("a[b, c]==1").is_ok());
         assert!(precheck("python-dateutil==2").is_ok());
         let opts = Options::default();
-        for text in ["python- ==1", "x[y_]", "foo. ;python_version>'3'"] {
+        for text in [
+            "python- ==1",
+            "x[y_]",
+            "foo. ;python_version>'3'",
+            "jjjjb2d7182edaf178a7fbc93edbb[2d71.0 \u{feff}",
+        ] {
             assert!(
                 requirement(Path::new("r.txt"), 1, text, &opts, None, false).is_err(),
                 "{text}"
