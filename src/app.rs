@@ -58,16 +58,39 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 }
 
 fn explain(rule: &str) -> Result<Outcome> {
-    let id: crate::finding::RuleId = rule
-        .parse()
-        .context("hint: `customs rules` lists the rule ids")?;
-    let meta = crate::checks::meta(id);
-    let mut stdout = meta.docs.trim_end().to_string();
-    stdout.push_str(&format!(
-        "\n\nDefault severity: {}. Confidence: {}.\n",
-        meta.severity,
-        meta.confidence.as_str()
-    ));
+    if let Ok(id) = rule.parse::<crate::finding::RuleId>() {
+        let meta = checks::meta(id);
+        let mut stdout = meta.docs.trim_end().to_string();
+        stdout.push_str(&format!(
+            "\n\nDefault severity: {}. Confidence: {}.\n",
+            meta.severity,
+            meta.confidence.as_str()
+        ));
+        return Ok(Outcome {
+            stdout,
+            ..Outcome::default()
+        });
+    }
+    // A scan indicator of rules/*.toml.
+    let rules = crate::scan::rules::rules().map_err(anyhow::Error::msg)?;
+    let Some(ind) = rules.indicators.iter().find(|i| i.id == rule) else {
+        bail!(
+            "unknown rule `{rule}`\n  hint: `customs rules` lists the rule ids and the scan indicators"
+        );
+    };
+    let mut stdout = format!(
+        "# {} (scan indicator, {:?})\n\n{}.\n\nAn indicator is never a finding alone: the scanner combines indicators by file and by where\nthe file runs (see `customs explain exfiltration`, `obfuscated-exec`, `download-exec`, `install-hook`).\n\nPattern (ASCII regex): {}\n",
+        ind.id,
+        ind.kind,
+        ind.description,
+        ind.regex.as_str().trim_start_matches("(?-u)")
+    );
+    for m in &ind.matches {
+        stdout.push_str(&format!("matches:        {m}\n"));
+    }
+    for m in &ind.non_matches {
+        stdout.push_str(&format!("does not match: {m}\n"));
+    }
     Ok(Outcome {
         stdout,
         ..Outcome::default()
@@ -88,6 +111,18 @@ fn rules_list() -> String {
             r.severity.as_str(),
             r.summary
         ));
+    }
+    if let Ok(rules) = crate::scan::rules::rules() {
+        out.push_str("\nscan indicators (rules/*.toml; combined into the scan findings above):\n");
+        let w = rules
+            .indicators
+            .iter()
+            .map(|i| i.id.len())
+            .max()
+            .unwrap_or(0);
+        for i in &rules.indicators {
+            out.push_str(&format!("{:<w$}  {}\n", i.id, i.description));
+        }
     }
     out
 }

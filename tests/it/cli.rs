@@ -60,3 +60,16 @@ fn the_committed_rule_reference_is_current() {
         assert!(committed.contains(&format!("## {id}")), "{id} missing");
     }
 }
+
+#[test]
+fn scan_indicators_are_listed_and_explained() {
+    let (code, out, _) = run(customs(&root()).arg("rules"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("scan indicators") && out.contains("credential-file"),
+        "{out}"
+    );
+    let (code, out, _) = run(customs(&root()).args(["explain", "credential-file"]));
+    assert_eq!(code, 0);
+    assert!(out.contains(".pypirc") && out.contains("matches:"), "{out}");
+}
