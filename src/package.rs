@@ -212,6 +212,31 @@ impl SourceKind {
     }
 }
 
+impl SourceKind {
+    /// The kind of a local path: editable, an archive file, or a source tree.
+    pub fn local(path: &str, editable: bool) -> Self {
+        if editable {
+            Self::Editable
+        } else if ArtifactKind::from_filename(path) == ArtifactKind::Other {
+            Self::Directory
+        } else {
+            Self::Path
+        }
+    }
+}
+
+/// Parses an upload time: RFC 3339, or a date-time without offset read as UTC
+/// (TOML local date-times, the JSON API's `upload_time`).
+pub fn parse_upload_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    s.parse::<Timestamp>().ok().or_else(|| {
+        s.parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
+}
+
 /// A package's source: kind plus the URL or path the lockfile gives.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Source {

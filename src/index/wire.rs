@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
 use serde::Deserialize;
 use url::Url;
 
@@ -124,17 +123,6 @@ enum Yanked {
     Reason(String),
 }
 
-fn parse_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    s.parse::<Timestamp>().ok().or_else(|| {
-        // `upload_time` without an offset is UTC.
-        s.parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp())
-    })
-}
-
 fn resolve(base: &Url, href: &str) -> String {
     base.join(href)
         .map_or_else(|_| href.to_string(), |u| u.to_string())
@@ -173,7 +161,7 @@ impl JsonProject {
                             .upload_time_iso_8601
                             .as_deref()
                             .or(f.upload_time.as_deref())
-                            .and_then(parse_time),
+                            .and_then(crate::package::parse_upload_time),
                         yanked: f.yanked,
                         yanked_reason: f.yanked_reason.filter(|r| !r.is_empty()),
                         size: f.size,
@@ -226,7 +214,10 @@ impl SimpleProject {
             by_version.entry(key).or_default().push(FileFacts {
                 url: resolve(doc, &f.url),
                 sha256: sha(f.hashes.get("sha256")),
-                upload_time: f.upload_time.as_deref().and_then(parse_time),
+                upload_time: f
+                    .upload_time
+                    .as_deref()
+                    .and_then(crate::package::parse_upload_time),
                 yanked,
                 yanked_reason,
                 size: f.size,
@@ -294,13 +285,17 @@ mod tests {
     #[test]
     fn times_with_and_without_offsets() {
         assert_eq!(
-            parse_time("2021-05-05T14:18:18").unwrap().to_string(),
+            crate::package::parse_upload_time("2021-05-05T14:18:18")
+                .unwrap()
+                .to_string(),
             "2021-05-05T14:18:18Z"
         );
         assert_eq!(
-            parse_time("2026-11-17T20:24:23Z").unwrap().to_string(),
+            crate::package::parse_upload_time("2026-11-17T20:24:23Z")
+                .unwrap()
+                .to_string(),
             "2026-11-17T20:24:23Z"
         );
-        assert!(parse_time("yesterday").is_none());
+        assert!(crate::package::parse_upload_time("yesterday").is_none());
     }
 }

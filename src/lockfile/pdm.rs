@@ -94,7 +94,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     let mut by_key: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     for entry in &wire.package {
         let p = entry.get_ref();
-        let line = header_line(content, &lines, entry.span().start);
+        let line = lines.header_line(content, entry.span().start);
         let name = PackageName::new(p.name.get_ref()).map_err(|e| {
             LockfileError::new(
                 path,
@@ -142,15 +142,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
             s.commit.clone_from(&p.revision);
             s
         } else if let Some(local) = &p.path {
-            let kind = if p.editable {
-                SourceKind::Editable
-            } else if crate::package::ArtifactKind::from_filename(local)
-                == crate::package::ArtifactKind::Other
-            {
-                SourceKind::Directory
-            } else {
-                SourceKind::Path
-            };
+            let kind = SourceKind::local(local, p.editable);
             Source::new(kind, Some(local.clone()))
         } else if let Some(url) = &p.url {
             Source::new(SourceKind::Url, Some(url.clone()))
@@ -169,17 +161,6 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
         lock.packages.push(pkg);
     }
     Ok(lock)
-}
-
-fn header_line(content: &str, lines: &LineIndex, offset: usize) -> u32 {
-    let at = content.get(offset..).unwrap_or("");
-    if at.starts_with("[[") {
-        return lines.line_of(offset);
-    }
-    match content.get(..offset).and_then(|b| b.rfind("[[package]]")) {
-        Some(pos) => lines.line_of(pos),
-        None => lines.line_of(offset),
-    }
 }
 
 fn file(path: &Path, line: Option<u32>, f: &FileWire) -> Result<Artifact, LockfileError> {

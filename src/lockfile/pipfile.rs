@@ -139,15 +139,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
                 }
                 s
             } else if let Some(p) = &e.path {
-                let kind = if e.editable {
-                    SourceKind::Editable
-                } else if crate::package::ArtifactKind::from_filename(p)
-                    == crate::package::ArtifactKind::Other
-                {
-                    SourceKind::Directory
-                } else {
-                    SourceKind::Path
-                };
+                let kind = SourceKind::local(p, e.editable);
                 Source::new(kind, Some(p.clone()))
             } else if let Some(f) = &e.file {
                 Source::new(SourceKind::Url, Some(f.clone()))

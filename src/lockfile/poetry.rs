@@ -121,7 +121,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     let mut indexes = BTreeMap::new();
     for entry in &wire.package {
         let p = entry.get_ref();
-        let line = header_line(content, &lines, entry.span().start);
+        let line = lines.header_line(content, entry.span().start);
         let name = PackageName::new(p.name.get_ref()).map_err(|e| {
             LockfileError::new(
                 path,
@@ -194,17 +194,6 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
         })
         .collect();
     Ok(lock)
-}
-
-fn header_line(content: &str, lines: &LineIndex, offset: usize) -> u32 {
-    let at = content.get(offset..).unwrap_or("");
-    if at.starts_with("[[") {
-        return lines.line_of(offset);
-    }
-    match content.get(..offset).and_then(|b| b.rfind("[[package]]")) {
-        Some(pos) => lines.line_of(pos),
-        None => lines.line_of(offset),
-    }
 }
 
 fn source(path: &Path, line: u32, s: &SourceWire, develop: bool) -> Result<Source, LockfileError> {

@@ -76,21 +76,10 @@ struct FileWire {
 /// Reads an upload time written as a TOML datetime or an RFC 3339 string.
 pub(crate) fn timestamp(v: &toml::Value) -> Option<Timestamp> {
     match v {
-        toml::Value::String(s) => parse_time(s),
-        toml::Value::Datetime(d) => parse_time(&d.to_string()),
+        toml::Value::String(s) => crate::package::parse_upload_time(s),
+        toml::Value::Datetime(d) => crate::package::parse_upload_time(&d.to_string()),
         _ => None,
     }
-}
-
-fn parse_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    s.parse::<Timestamp>().ok().or_else(|| {
-        // A TOML local datetime (no offset) is read as UTC.
-        s.parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp())
-    })
 }
 
 /// Parses a pylock file.
@@ -131,7 +120,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     let mut indexes = std::collections::BTreeSet::new();
     for entry in &wire.packages {
         let p = entry.get_ref();
-        let line = header_line(content, &lines, entry.span().start);
+        let line = lines.header_line(content, entry.span().start);
         let name = PackageName::new(p.name.get_ref()).map_err(|e| {
             LockfileError::new(
                 path,
@@ -205,17 +194,6 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
         })
         .collect();
     Ok(lock)
-}
-
-fn header_line(content: &str, lines: &LineIndex, offset: usize) -> u32 {
-    let at = content.get(offset..).unwrap_or("");
-    if at.starts_with("[[") {
-        return lines.line_of(offset);
-    }
-    match content.get(..offset).and_then(|b| b.rfind("[[")) {
-        Some(pos) => lines.line_of(pos),
-        None => lines.line_of(offset),
-    }
 }
 
 fn file(

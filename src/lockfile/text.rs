@@ -14,6 +14,22 @@ impl LineIndex {
         Self { starts }
     }
 
+    /// The line of the array-of-tables header (`[[package]]`) that starts the
+    /// entry whose span begins at `offset`: the span may start at the header
+    /// or at the entry's first key, depending on the parser.
+    pub fn header_line(&self, content: &str, offset: usize) -> u32 {
+        let offset = offset.min(content.len());
+        if content.get(offset..).is_some_and(|at| at.starts_with("[[")) {
+            return self.line_of(offset);
+        }
+        let before = content.get(..offset).unwrap_or("");
+        match before.rfind("\n[[") {
+            Some(pos) => self.line_of(pos + 1),
+            None if before.starts_with("[[") => 1,
+            None => self.line_of(offset),
+        }
+    }
+
     /// The 1-based line containing byte `offset` (offsets past the end map to the last line).
     pub fn line_of(&self, offset: usize) -> u32 {
         let idx = match self.starts.binary_search(&offset) {

@@ -142,7 +142,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
 
     let mut indexes = BTreeMap::new();
     for entry in wire.package.iter().chain(wire.distribution.iter()) {
-        let line = header_line(content, &lines, entry.span().start);
+        let line = lines.header_line(content, entry.span().start);
         let p = entry.get_ref();
         let name = PackageName::new(p.name.get_ref()).map_err(|e| {
             LockfileError::new(
@@ -196,19 +196,6 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
         })
         .collect();
     Ok(lock)
-}
-
-/// The line of the `[[package]]` header that starts the entry at `offset`.
-fn header_line(content: &str, lines: &LineIndex, offset: usize) -> u32 {
-    let before = content.get(..offset.min(content.len())).unwrap_or("");
-    let at = content.get(offset.min(content.len())..).unwrap_or("");
-    if at.starts_with("[[") {
-        return lines.line_of(offset);
-    }
-    match before.rfind("[[") {
-        Some(pos) => lines.line_of(pos),
-        None => lines.line_of(offset),
-    }
 }
 
 fn source(s: &SourceWire) -> Option<Source> {

@@ -238,28 +238,7 @@ fn legacy(
     let mut pkg = Package::new(name, None, origin(path, number));
     pkg.markers = markers.map(str::to_string);
     if is_vcs {
-        let (scheme_url, reference) = split_vcs_ref(location);
-        let mut source = Source::new(SourceKind::Git, Some(scheme_url.to_string()));
-        source.reference = reference.clone();
-        let commit = reference.filter(|r| is_full_sha(r));
-        source.commit.clone_from(&commit);
-        if editable {
-            source.kind = SourceKind::Editable;
-        }
-        pkg.source = source;
-        let pinned = commit.is_some();
-        return Ok(Some(Entry {
-            why: if pinned {
-                String::new()
-            } else {
-                format!(
-                    "`{}` comes from a VCS reference that is not a full commit hash: it can move",
-                    pkg.name
-                )
-            },
-            package: pkg,
-            pinned,
-        }));
+        return Ok(Some(vcs_entry(pkg, location, editable)));
     }
     if is_url && !location.starts_with("file:") {
         let mut entry = url_entry(pkg, location);
@@ -304,28 +283,36 @@ fn legacy(
     }))
 }
 
+/// A VCS requirement: pinned only by a full commit hash.
+fn vcs_entry(mut pkg: Package, location: &str, editable: bool) -> Entry {
+    let (url, reference) = split_vcs_ref(location);
+    let kind = if editable {
+        SourceKind::Editable
+    } else {
+        SourceKind::Git
+    };
+    let mut source = Source::new(kind, Some(url.to_string()));
+    source.commit = reference.clone().filter(|r| is_full_sha(r));
+    source.reference = reference;
+    let pinned = source.commit.is_some();
+    pkg.source = source;
+    Entry {
+        why: if pinned {
+            String::new()
+        } else {
+            format!(
+                "`{}` comes from a VCS reference that is not a full commit hash: it can move",
+                pkg.name
+            )
+        },
+        package: pkg,
+        pinned,
+    }
+}
+
 fn url_entry(mut pkg: Package, url: &str) -> Entry {
     if VCS_SCHEMES.iter().any(|s| url.starts_with(s)) {
-        let location = url.split('#').next().unwrap_or(url);
-        let (u, reference) = split_vcs_ref(location);
-        let mut source = Source::new(SourceKind::Git, Some(u.to_string()));
-        let commit = reference.clone().filter(|r| is_full_sha(r));
-        source.reference = reference;
-        source.commit.clone_from(&commit);
-        pkg.source = source;
-        let pinned = commit.is_some();
-        return Entry {
-            why: if pinned {
-                String::new()
-            } else {
-                format!(
-                    "`{}` comes from a VCS reference that is not a full commit hash: it can move",
-                    pkg.name
-                )
-            },
-            package: pkg,
-            pinned,
-        };
+        return vcs_entry(pkg, url.split('#').next().unwrap_or(url), false);
     }
     let (location, fragment) = match url.split_once('#') {
         Some((l, f)) => (l, Some(f)),
