@@ -37,9 +37,16 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
         .filter(|f| f.rule.as_str() == "index-unavailable" && f.suppressed.is_none())
         .collect();
     let collapse = unavailable.len() > 3;
+    // Info findings are for the record (JSON, SARIF); the table keeps to what needs a look.
+    let hidden_info = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::finding::Severity::Info)
+        .count();
     let shown: Vec<_> = report
         .findings
         .iter()
+        .filter(|f| f.severity > crate::finding::Severity::Info)
         .filter(|f| !(collapse && f.rule.as_str() == "index-unavailable" && f.suppressed.is_none()))
         .collect();
     let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
@@ -102,6 +109,13 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
             ]);
         }
         let _ = writeln!(out, "\n{table}");
+    }
+    if hidden_info > 0 {
+        let _ = writeln!(
+            out,
+            "{hidden_info} info finding{} not shown (see --format json)",
+            plural(hidden_info)
+        );
     }
     let counts: Vec<String> = report
         .summary
