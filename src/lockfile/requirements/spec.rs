@@ -109,9 +109,17 @@ pub(super) fn requirement(
     Ok(entry)
 }
 
-/// Rejects names and extras that end in `-`, `_` or `.` before they reach
-/// pep508_rs (which panics on them instead of returning an error).
+/// Rejects what pep508_rs 0.9 panics on instead of returning an error: names
+/// and extras that end in `-`, `_` or `.`, and non-ASCII text.
 fn precheck(text: &str) -> Result<(), String> {
+    // pep508_rs 0.9 slices its input by byte offsets in places and panics on
+    // multi-byte characters; names, versions and markers are ASCII in practice.
+    if let Some(c) = text.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "non-ASCII character `{}` in a requirement; write URLs percent-encoded",
+            c.escape_debug()
+        ));
+    }
     let t = text.trim_start();
     let name_len = t
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
@@ -475,6 +483,7 @@ mod tests {
         assert!(precheck("a[b-,c] ==1").is_err());
         assert!(precheck("a[b, c]==1").is_ok());
         assert!(precheck("python-dateutil==2").is_ok());
+        assert!(precheck("requests ; python_version >= \"3.\u{3cc}\"").is_err());
         let opts = Options::default();
         for text in [
             "python- ==1",
