@@ -145,7 +145,7 @@ pub struct ScanOut {
     /// The archives scanned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub archives: Vec<String>,
-    /// Why unknown or not applicable.
+    /// Why unknown or not applicable; for `scanned`, the archives left out (too large).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -115,7 +115,12 @@ fn store(root: Option<&Path>, sha256: &str, findings: &[(Option<String>, MemberF
 
 enum FileOutcome {
     Findings(Vec<(Option<String>, MemberFinding)>),
-    Mismatch { expected: String, got: String },
+    /// Deliberately not scanned (too large); the rest of the release was.
+    Skipped(String),
+    Mismatch {
+        expected: String,
+        got: String,
+    },
     Unknown(String),
 }
 
@@ -133,6 +138,13 @@ async fn one_file(
     };
     if let Some(hit) = cached(settings.cache_root.as_deref(), &index_sha) {
         return FileOutcome::Findings(hit);
+    }
+    if file.size.is_some_and(|s| s > MAX_DOWNLOAD as u64) {
+        return FileOutcome::Skipped(format!(
+            "{} not scanned: larger than {} MiB",
+            file.filename,
+            MAX_DOWNLOAD >> 20
+        ));
     }
     if client.config().offline {
         return FileOutcome::Unknown(format!("{}: offline, and no cached verdict", file.filename));
@@ -306,7 +318,8 @@ pub async fn scan_all(
                 if list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule))
                     && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
                     && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
-                    && let FileOutcome::Findings(prev) = one_file(client, &prev_file, None, settings).await
+                    && let FileOutcome::Findings(prev) =
+                        one_file(client, &prev_file, None, settings).await
                 {
                     annotate_diff(&mut list, &prev, &prev_version, !file.filename.ends_with(".whl"));
                 }
@@ -339,6 +352,14 @@ pub async fn scan_all(
                     )),
             ),
             FileOutcome::Unknown(reason) => unknown.entry(i).or_default().push(reason),
+            FileOutcome::Skipped(reason) => {
+                if let Some(s) = statuses.get_mut(i) {
+                    s.reason = Some(match s.reason.take() {
+                        Some(r) => format!("{r}; {reason}"),
+                        None => reason,
+                    });
+                }
+            }
         }
     }
     for (i, reasons) in unknown {

@@ -523,3 +523,33 @@ fn behaviour_new_since_the_previous_release_is_called_out() {
         "{f}"
     );
 }
+
+#[test]
+fn archives_too_large_to_download_are_named_not_failed() {
+    use crate::server::Reply;
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = serde_json::json!({"info": {"name": "huge"}, "releases": {"1.0": [{
+        "filename": "huge-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "url": "/files/huge.whl",
+        "digests": {"sha256": "0".repeat(64)}, "upload_time_iso_8601": "2025-01-01T00:00:00Z",
+        "yanked": false, "size": 900_000_000u64, "packagetype": "bdist_wheel"
+    }]}});
+    server.route("/pypi/huge/json", vec![Reply::json(doc.to_string())]);
+    std::fs::write(tmp.path().join("requirements.txt"), "huge==1.0\n").unwrap();
+    let (_, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--format",
+        "json",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    let report = json(&out);
+    let scan = &report["packages"][0]["scan"];
+    assert_eq!(scan["status"], "scanned", "{err}\n{report}");
+    assert!(
+        scan["reason"].as_str().unwrap().contains("larger than"),
+        "{scan}"
+    );
+    assert_eq!(server.hits("/files/huge.whl"), 0);
+}
