@@ -271,7 +271,28 @@ pub fn parse_file(
     Ok((format, lock))
 }
 
-#[allow(dead_code)] // used by the TOML parsers
+/// A package from a TOML lockfile entry at its header `line`; an invalid name
+/// is an error at the name's own line.
+pub(crate) fn toml_package(
+    path: &Path,
+    lines: &LineIndex,
+    name: &toml::Spanned<String>,
+    version: Option<&str>,
+    line: u32,
+) -> Result<Package, LockfileError> {
+    let name = crate::package::PackageName::new(name.get_ref()).map_err(|e| {
+        LockfileError::new(path, Some(lines.line_of(name.span().start)), e.to_string())
+    })?;
+    Ok(Package::new(
+        name,
+        version.map(crate::package::Version::new),
+        crate::package::Origin {
+            file: path.to_path_buf(),
+            line,
+        },
+    ))
+}
+
 /// Converts a TOML deserialisation error into a [`LockfileError`] with a line.
 pub(crate) fn toml_error(path: &Path, content: &str, err: &toml::de::Error) -> LockfileError {
     let line = err

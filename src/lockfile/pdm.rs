@@ -13,7 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{LineIndex, Lockfile, LockfileError, toml_error};
-use crate::package::{Artifact, Hash, Origin, Package, PackageName, Source, SourceKind, Version};
+use crate::package::{Artifact, Hash, Package, PackageName, Source, SourceKind, Version};
 
 #[derive(Debug, Deserialize)]
 struct LockWire {
@@ -95,14 +95,8 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     for entry in &wire.package {
         let p = entry.get_ref();
         let line = lines.header_line(content, entry.span().start);
-        let name = PackageName::new(p.name.get_ref()).map_err(|e| {
-            LockfileError::new(
-                path,
-                Some(lines.line_of(p.name.span().start)),
-                e.to_string(),
-            )
-        })?;
-        let key = (name.to_string(), p.version.clone());
+        let mut pkg = super::toml_package(path, &lines, &p.name, p.version.as_deref(), line)?;
+        let key = (pkg.name.to_string(), p.version.clone());
         if let Some(&i) = by_key.get(&key) {
             // An extras entry of a package already read.
             let existing: &mut Package = &mut lock.packages[i];
@@ -118,14 +112,6 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
             }
             continue;
         }
-        let mut pkg = Package::new(
-            name,
-            p.version.as_deref().map(Version::new),
-            Origin {
-                file: path.to_path_buf(),
-                line,
-            },
-        );
         pkg.groups.clone_from(&p.groups);
         pkg.extras.clone_from(&p.extras);
         pkg.markers.clone_from(&p.marker);

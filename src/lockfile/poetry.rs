@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{IndexRecord, LineIndex, Lockfile, LockfileError, toml_error};
-use crate::package::{Artifact, Hash, Origin, Package, PackageName, Source, SourceKind, Version};
+use crate::package::{Artifact, Hash, PackageName, Source, SourceKind};
 
 #[derive(Debug, Deserialize)]
 struct LockWire {
@@ -122,21 +122,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     for entry in &wire.package {
         let p = entry.get_ref();
         let line = lines.header_line(content, entry.span().start);
-        let name = PackageName::new(p.name.get_ref()).map_err(|e| {
-            LockfileError::new(
-                path,
-                Some(lines.line_of(p.name.span().start)),
-                e.to_string(),
-            )
-        })?;
-        let mut pkg = Package::new(
-            name,
-            p.version.as_deref().map(Version::new),
-            Origin {
-                file: path.to_path_buf(),
-                line,
-            },
-        );
+        let mut pkg = super::toml_package(path, &lines, &p.name, p.version.as_deref(), line)?;
         pkg.groups = if p.groups.is_empty() {
             p.category.iter().cloned().collect()
         } else {

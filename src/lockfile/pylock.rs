@@ -11,9 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{IndexRecord, LineIndex, Lockfile, LockfileError, toml_error};
-use crate::package::{
-    Artifact, ArtifactKind, Hash, Origin, Package, PackageName, Source, SourceKind, Version,
-};
+use crate::package::{Artifact, ArtifactKind, Hash, Source, SourceKind};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -121,21 +119,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     for entry in &wire.packages {
         let p = entry.get_ref();
         let line = lines.header_line(content, entry.span().start);
-        let name = PackageName::new(p.name.get_ref()).map_err(|e| {
-            LockfileError::new(
-                path,
-                Some(lines.line_of(p.name.span().start)),
-                e.to_string(),
-            )
-        })?;
-        let mut pkg = Package::new(
-            name,
-            p.version.as_deref().map(Version::new),
-            Origin {
-                file: path.to_path_buf(),
-                line,
-            },
-        );
+        let mut pkg = super::toml_package(path, &lines, &p.name, p.version.as_deref(), line)?;
         pkg.markers.clone_from(&p.marker);
         pkg.source = if let Some(v) = &p.vcs {
             let mut s = Source::new(SourceKind::Git, v.url.clone().or_else(|| v.path.clone()));

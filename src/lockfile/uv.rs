@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{IndexRecord, LineIndex, Lockfile, LockfileError, toml_error};
-use crate::package::{Artifact, Hash, Origin, Package, PackageName, Source, SourceKind, Version};
+use crate::package::{Artifact, Hash, Source, SourceKind};
 
 /// The newest lock `version` whose shape customs knows.
 const KNOWN_VERSION: i64 = 1;
@@ -144,21 +144,7 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     for entry in wire.package.iter().chain(wire.distribution.iter()) {
         let line = lines.header_line(content, entry.span().start);
         let p = entry.get_ref();
-        let name = PackageName::new(p.name.get_ref()).map_err(|e| {
-            LockfileError::new(
-                path,
-                Some(lines.line_of(p.name.span().start)),
-                e.to_string(),
-            )
-        })?;
-        let mut pkg = Package::new(
-            name,
-            p.version.as_deref().map(Version::new),
-            Origin {
-                file: path.to_path_buf(),
-                line,
-            },
-        );
+        let mut pkg = super::toml_package(path, &lines, &p.name, p.version.as_deref(), line)?;
         pkg.source = match &p.source {
             Some(s) => source(s).ok_or_else(|| {
                 LockfileError::new(
