@@ -34,6 +34,24 @@ fn subject(f: &FindingOut) -> String {
     }
 }
 
+fn findings_table(out: &mut String, findings: &[&FindingOut]) {
+    let _ = writeln!(
+        out,
+        "| severity | rule | package | where | message |\n|---|---|---|---|---|"
+    );
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            f.severity,
+            f.rule,
+            cell(&subject(f)),
+            cell(&place(f)),
+            cell(&f.message)
+        );
+    }
+}
+
 /// Renders the summary.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -60,55 +78,23 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
 
-    let blocking: Vec<&FindingOut> = super::github::most_important(report)
-        .into_iter()
-        .filter(|f| f.severity >= fail_on)
-        .collect();
+    let (blocking, others): (Vec<&FindingOut>, Vec<&FindingOut>) =
+        super::github::most_important(report)
+            .into_iter()
+            .filter(|f| f.severity >= fail_on || f.severity > Severity::Info)
+            .partition(|f| f.severity >= fail_on);
     if !blocking.is_empty() {
         let _ = writeln!(out, "### Blocking findings\n");
-        let _ = writeln!(
-            out,
-            "| severity | rule | package | where | message |\n|---|---|---|---|---|"
-        );
-        for f in &blocking {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
-                f.severity,
-                f.rule,
-                cell(&subject(f)),
-                cell(&place(f)),
-                cell(&f.message)
-            );
-        }
+        findings_table(&mut out, &blocking);
         out.push('\n');
     }
-
-    let others: Vec<&FindingOut> = super::github::most_important(report)
-        .into_iter()
-        .filter(|f| f.severity < fail_on && f.severity > Severity::Info)
-        .collect();
     if !others.is_empty() {
         let _ = writeln!(
             out,
             "<details><summary>{} other finding(s)</summary>\n",
             others.len()
         );
-        let _ = writeln!(
-            out,
-            "| severity | rule | package | where | message |\n|---|---|---|---|---|"
-        );
-        for f in &others {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
-                f.severity,
-                f.rule,
-                cell(&subject(f)),
-                cell(&place(f)),
-                cell(&f.message)
-            );
-        }
+        findings_table(&mut out, &others);
         let _ = writeln!(out, "\n</details>\n");
     }
 
