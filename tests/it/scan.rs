@@ -324,6 +324,50 @@ impl TakeBytes for std::io::Repeat {
 }
 
 /// Serves a one-release project whose wheel is `bytes`, announcing `announced_sha`.
+/// One wheel of a served release.
+struct Release<'a> {
+    version: &'a str,
+    filename: &'a str,
+    bytes: &'a [u8],
+    /// The sha256 the index announces (may differ from the bytes').
+    sha256: String,
+    /// The size the index announces.
+    size: u64,
+}
+
+/// Serves a project's JSON document and its wheels under `/files/`.
+fn serve_releases(server: &crate::server::Server, name: &str, releases: &[Release<'_>]) {
+    use crate::server::Reply;
+    let mut map = serde_json::Map::new();
+    for r in releases {
+        map.insert(
+            r.version.into(),
+            serde_json::json!([{
+                "filename": r.filename,
+                "url": format!("/files/{}", r.filename),
+                "digests": {"sha256": r.sha256},
+                "upload_time_iso_8601": "2025-01-01T00:00:00Z",
+                "yanked": false,
+                "size": r.size,
+                "packagetype": "bdist_wheel"
+            }]),
+        );
+        server.route(
+            &format!("/files/{}", r.filename),
+            vec![Reply::json(r.bytes.to_vec()).header("Content-Type", "application/zip")],
+        );
+    }
+    let doc = serde_json::json!({
+        "info": {"name": name, "project_urls": {"Source": "https://git.example/x"}},
+        "releases": map
+    });
+    server.route(
+        &format!("/pypi/{name}/json"),
+        vec![Reply::json(doc.to_string())],
+    );
+}
+
+/// Serves a one-release project whose wheel is `bytes`, announcing `announced_sha`.
 fn serve_project(
     server: &crate::server::Server,
     name: &str,
@@ -331,26 +375,16 @@ fn serve_project(
     bytes: &[u8],
     announced_sha: &str,
 ) {
-    use crate::server::Reply;
-    let doc = serde_json::json!({
-        "info": {"name": name, "project_urls": {"Source": "https://git.example/x"}},
-        "releases": {"1.0": [{
-            "filename": wheel_name,
-            "url": format!("/files/{wheel_name}"),
-            "digests": {"sha256": announced_sha},
-            "upload_time_iso_8601": "2025-01-01T00:00:00Z",
-            "yanked": false,
-            "size": bytes.len(),
-            "packagetype": "bdist_wheel"
-        }]}
-    });
-    server.route(
-        &format!("/pypi/{name}/json"),
-        vec![Reply::json(doc.to_string())],
-    );
-    server.route(
-        &format!("/files/{wheel_name}"),
-        vec![Reply::json(bytes.to_vec()).header("Content-Type", "application/zip")],
+    serve_releases(
+        server,
+        name,
+        &[Release {
+            version: "1.0",
+            filename: wheel_name,
+            bytes,
+            sha256: announced_sha.to_string(),
+            size: bytes.len() as u64,
+        }],
     );
 }
 
@@ -464,7 +498,6 @@ fn bytes_that_differ_from_the_index_hash_are_not_scanned_but_reported() {
 
 #[test]
 fn behaviour_new_since_the_previous_release_is_called_out() {
-    use crate::server::Reply;
     let server = crate::server::Server::start();
     let tmp = tempfile::tempdir().unwrap();
     let clean = wheel(
@@ -478,21 +511,27 @@ fn behaviour_new_since_the_previous_release_is_called_out() {
         "drift-1.1-py3-none-any.whl",
         &[("drift/client.py", exfil)],
     );
-    let mut releases = serde_json::Map::new();
-    for (v, path) in [("1.0", &clean), ("1.1", &bad)] {
-        let bytes = std::fs::read(path).unwrap();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        releases.insert(
-            v.into(),
-            serde_json::json!([{
-                "filename": name, "url": format!("/files/{name}"), "digests": {"sha256": sha256_hex(&bytes)},
-                "upload_time_iso_8601": "2025-01-01T00:00:00Z", "yanked": false, "size": bytes.len(), "packagetype": "bdist_wheel"
-            }]),
-        );
-        server.route(&format!("/files/{name}"), vec![Reply::json(bytes)]);
-    }
-    let doc = serde_json::json!({"info": {"name": "drift", "project_urls": {"Source": "https://git.example/drift"}}, "releases": releases});
-    server.route("/pypi/drift/json", vec![Reply::json(doc.to_string())]);
+    let (clean, bad) = (std::fs::read(&clean).unwrap(), std::fs::read(&bad).unwrap());
+    serve_releases(
+        &server,
+        "drift",
+        &[
+            Release {
+                version: "1.0",
+                filename: "drift-1.0-py3-none-any.whl",
+                bytes: &clean,
+                sha256: sha256_hex(&clean),
+                size: clean.len() as u64,
+            },
+            Release {
+                version: "1.1",
+                filename: "drift-1.1-py3-none-any.whl",
+                bytes: &bad,
+                sha256: sha256_hex(&bad),
+                size: bad.len() as u64,
+            },
+        ],
+    );
     std::fs::write(tmp.path().join("requirements.txt"), "drift==1.1\n").unwrap();
     let (code, out, err) = run(customs(tmp.path()).args([
         "audit",
@@ -526,15 +565,19 @@ fn behaviour_new_since_the_previous_release_is_called_out() {
 
 #[test]
 fn archives_too_large_to_download_are_named_not_failed() {
-    use crate::server::Reply;
     let server = crate::server::Server::start();
     let tmp = tempfile::tempdir().unwrap();
-    let doc = serde_json::json!({"info": {"name": "huge"}, "releases": {"1.0": [{
-        "filename": "huge-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "url": "/files/huge.whl",
-        "digests": {"sha256": "0".repeat(64)}, "upload_time_iso_8601": "2025-01-01T00:00:00Z",
-        "yanked": false, "size": 900_000_000u64, "packagetype": "bdist_wheel"
-    }]}});
-    server.route("/pypi/huge/json", vec![Reply::json(doc.to_string())]);
+    serve_releases(
+        &server,
+        "huge",
+        &[Release {
+            version: "1.0",
+            filename: "huge-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+            bytes: b"",
+            sha256: "0".repeat(64),
+            size: 900_000_000,
+        }],
+    );
     std::fs::write(tmp.path().join("requirements.txt"), "huge==1.0\n").unwrap();
     let (_, out, err) = run(customs(tmp.path()).args([
         "audit",
@@ -551,5 +594,8 @@ fn archives_too_large_to_download_are_named_not_failed() {
         scan["reason"].as_str().unwrap().contains("larger than"),
         "{scan}"
     );
-    assert_eq!(server.hits("/files/huge.whl"), 0);
+    assert_eq!(
+        server.hits("/files/huge-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
+        0
+    );
 }
