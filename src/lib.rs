@@ -27,5 +27,6 @@ pub mod lockfile;
 pub mod names;
 pub mod package;
 pub mod policy;
+pub mod provenance;
 pub mod report;
 pub mod scan;

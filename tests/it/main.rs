@@ -15,6 +15,7 @@ mod index;
 mod inventory;
 mod malformed;
 mod policy;
+mod provenance;
 mod report;
 mod scan;
 mod server;
