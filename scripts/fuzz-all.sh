@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in turn for SECONDS each (default 900 = 15 minutes)
-# and prints one summary line per target: runs, corpus size, crashes.
-# Long runs stay out of .ci/run. Needs cargo-fuzz (`cargo install cargo-fuzz --locked`).
+# Runs every fuzz target for SECONDS each (default 900 = 15 minutes), JOBS at a
+# time (default 1), and prints one summary line per target: runs, corpus size,
+# crashes. Long runs stay out of .ci/run. Needs cargo-fuzz
+# (`cargo install cargo-fuzz --locked`).
 #
-#   scripts/fuzz-all.sh [SECONDS] [TARGET...]
+#   [JOBS=3] scripts/fuzz-all.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-900}
@@ -14,16 +15,20 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 scripts/fuzz-seed.sh > /dev/null
 RUSTC_BOOTSTRAP=1 cargo fuzz build --release
-bin=fuzz/target/x86_64-unknown-linux-gnu/release
-logs=target/fuzz-logs
-mkdir -p "$logs" fuzz/artifacts
-for t in "${targets[@]}"; do
+export secs
+mkdir -p target/fuzz-logs
+run_one() {
+  t=$1
+  bin=fuzz/target/x86_64-unknown-linux-gnu/release/$t
+  log=target/fuzz-logs/$t.log
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   start=$(date -u +%FT%TZ)
   status=ok
-  "$bin/$t" "fuzz/corpus/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+  "$bin" "fuzz/corpus/$t" -artifact_prefix="fuzz/artifacts/$t/" \
     -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    > "$logs/$t.log" 2>&1 || status="FAILED (see $logs/$t.log and fuzz/artifacts/$t/)"
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$' || echo '?')
+    > "$log" 2>&1 || status="FAILED (see $log and fuzz/artifacts/$t/)"
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
   echo "$t: started $start, ${secs}s, $runs runs, corpus $(find "fuzz/corpus/$t" -type f | wc -l) files, $status"
-done
+}
+export -f run_one
+printf '%s\n' "${targets[@]}" | xargs -P "${JOBS:-1}" -I{} bash -c 'run_one {}'

@@ -11,7 +11,8 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use crate::checks::{
-    self, archives::ScanSettings, archives::ScanStatus, cooldown::Cooldown, release::IndexStatus,
+    self, archives::ScanSettings, archives::ScanStatus, cooldown::Cooldown,
+    provenance::ProvenanceSettings, provenance::ProvenanceStatus, release::IndexStatus,
     release::ReleaseSettings,
 };
 use crate::cli::{AuditArgs, Cli, Command, OutputFormat, ReportArgs};
@@ -270,8 +271,8 @@ fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         ));
     }
     let mut messages = Vec::new();
-    let (mut findings, statuses, scans) =
-        release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    let mut findings = outcome.findings;
     findings.extend(name_checks(&packages, &config));
     let inputs = vec![Input {
         path: report::display_path(&origin_file),
@@ -288,8 +289,9 @@ fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         inputs,
         skipped: Vec::new(),
         packages: &packages,
-        statuses: &statuses,
-        scans: scans.as_deref(),
+        statuses: &outcome.statuses,
+        scans: outcome.scans.as_deref(),
+        provenance: outcome.provenance.as_deref(),
         findings,
         as_of,
         now,
@@ -442,6 +444,7 @@ fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         packages: &packages,
         statuses: &statuses,
         scans: None,
+        provenance: None,
         findings,
         as_of,
         now,
@@ -449,8 +452,15 @@ fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
     })
 }
 
-/// Findings, index status per package, and scan status per package (`None` with `--no-scan`).
-type IndexOutcome = (Vec<Finding>, Vec<IndexStatus>, Option<Vec<ScanStatus>>);
+/// What the index checks produced: findings, and per package the index
+/// status, the scan status (`None` with `--no-scan`) and the provenance status
+/// (`None` with `--no-provenance`).
+struct IndexOutcome {
+    findings: Vec<Finding>,
+    statuses: Vec<IndexStatus>,
+    scans: Option<Vec<ScanStatus>>,
+    provenance: Option<Vec<ProvenanceStatus>>,
+}
 
 /// Asks the index about every checkable package and runs the release checks.
 fn release_checks(
@@ -505,9 +515,14 @@ fn release_checks(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let indexes: Vec<IndexUrl> = packages
+        .iter()
+        .map(|p| index_for(p, user.as_ref(), &default))
+        .collect();
     let keyed: Vec<Option<&crate::index::Answer>> = packages
         .iter()
-        .map(|p| answers.get(&(index_for(p, user.as_ref(), &default), p.name.clone())))
+        .zip(&indexes)
+        .map(|(p, i)| answers.get(&(i.clone(), p.name.clone())))
         .collect();
     let release_settings = ReleaseSettings {
         as_of,
@@ -532,8 +547,45 @@ fn release_checks(
             if settings.fail_on_unknown { "; --fail-on-unknown makes this fail the run" } else { "" }
         ));
     }
+    let provenance = if args.no_provenance {
+        None
+    } else {
+        let verifier = match &args.trusted_root {
+            Some(path) => crate::provenance::Verifier::from_file(path)?,
+            None => crate::provenance::Verifier::embedded()?,
+        };
+        let settings = ProvenanceSettings {
+            verifier: std::sync::Arc::new(verifier),
+            require: config.require_attestations.clone(),
+        };
+        let (f, s) = runtime.block_on(checks::provenance::check_all(
+            &client, packages, &indexes, &keyed, &settings,
+        ));
+        findings.extend(f);
+        let unverifiable = s
+            .iter()
+            .flat_map(|p| &p.files)
+            .filter(|f| {
+                f.verification
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("unverifiable"))
+            })
+            .count();
+        if unverifiable > 0 {
+            messages.push(format!(
+                "warning: {unverifiable} attested file(s) could not be verified with {} (see packages[].provenance in the JSON report)",
+                settings.verifier.source()
+            ));
+        }
+        Some(s)
+    };
     if args.no_scan {
-        return Ok((findings, statuses, None));
+        return Ok(IndexOutcome {
+            findings,
+            statuses,
+            scans: None,
+            provenance,
+        });
     }
     let scan_settings = ScanSettings {
         all_wheels: args.scan_all_wheels,
@@ -552,7 +604,12 @@ fn release_checks(
             "warning: the archives of {unscanned} package(s) could not be scanned (see packages[].scan in the JSON report)"
         ));
     }
-    Ok((findings, statuses, Some(scans)))
+    Ok(IndexOutcome {
+        findings,
+        statuses,
+        scans: Some(scans),
+        provenance,
+    })
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
@@ -617,9 +674,8 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }
-    let (release_findings, statuses, scans) =
-        release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
-    findings.extend(release_findings);
+    let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    findings.extend(outcome.findings);
     finish(FinishArgs {
         args: r,
         config: &config,
@@ -627,8 +683,9 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         inputs,
         skipped: targets.skipped,
         packages: &packages,
-        statuses: &statuses,
-        scans: scans.as_deref(),
+        statuses: &outcome.statuses,
+        scans: outcome.scans.as_deref(),
+        provenance: outcome.provenance.as_deref(),
         findings,
         as_of,
         now,
@@ -645,6 +702,7 @@ struct FinishArgs<'a> {
     packages: &'a [Package],
     statuses: &'a [IndexStatus],
     scans: Option<&'a [ScanStatus]>,
+    provenance: Option<&'a [ProvenanceStatus]>,
     findings: Vec<Finding>,
     as_of: Timestamp,
     now: Timestamp,
@@ -666,6 +724,7 @@ fn finish(f: FinishArgs<'_>) -> Result<Outcome> {
         packages: f.packages,
         statuses: f.statuses,
         scans: f.scans,
+        provenance: f.provenance,
         findings: &findings,
         settings: Settings {
             fail_on: f.settings.fail_on,

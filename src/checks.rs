@@ -19,7 +19,12 @@ pub mod install_hook;
 pub mod new_project;
 pub mod obfuscated_exec;
 pub mod project_status;
+pub mod provenance;
+pub mod provenance_invalid;
+pub mod provenance_missing;
+pub mod provenance_regressed;
 pub mod pth_startup_hook;
+pub mod publisher_changed;
 pub mod release;
 pub mod release_missing;
 pub mod suspicious_endpoint;
@@ -57,6 +62,10 @@ pub const ALL: &[&RuleMeta] = &[
     &typosquat::META,
     &unclaimed::META,
     &new_project::META,
+    &provenance_missing::META,
+    &provenance_regressed::META,
+    &publisher_changed::META,
+    &provenance_invalid::META,
     &exfiltration::META,
     &pth_startup_hook::META,
     &install_hook::META,
@@ -120,6 +129,10 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,
         RuleId::NewProject => &new_project::META,
+        RuleId::ProvenanceMissing => &provenance_missing::META,
+        RuleId::ProvenanceRegressed => &provenance_regressed::META,
+        RuleId::PublisherChanged => &publisher_changed::META,
+        RuleId::ProvenanceInvalid => &provenance_invalid::META,
         RuleId::Exfiltration => &exfiltration::META,
         RuleId::PthStartupHook => &pth_startup_hook::META,
         RuleId::InstallHook => &install_hook::META,

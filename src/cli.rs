@@ -124,6 +124,13 @@ pub struct ReportArgs {
     /// wheel per OS family.
     #[arg(long)]
     pub scan_all_wheels: bool,
+    /// Skip the provenance checks (PEP 740 attestations): no Simple API or Integrity API requests.
+    #[arg(long)]
+    pub no_provenance: bool,
+    /// A Sigstore trusted root (trusted_root.json) to verify attestations against, instead of the
+    /// public-good root built into customs.
+    #[arg(long, value_name = "FILE", env = "CUSTOMS_TRUSTED_ROOT")]
+    pub trusted_root: Option<PathBuf>,
     /// An earlier JSON report: only findings not in it fail the run.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,

@@ -135,6 +135,41 @@ pub struct PackageOut {
     /// Whether its archives were scanned (absent with `--no-scan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan: Option<ScanOut>,
+    /// Its PEP 740 provenance (absent with `--no-provenance`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceOut>,
+}
+
+/// A package's PEP 740 provenance.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ProvenanceOut {
+    /// `full` (every pinned file attested), `partial`, `none`, `unknown` (the index cannot say) or
+    /// `not-applicable`.
+    pub state: &'static str,
+    /// Why unknown or not applicable, or which files could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The Trusted Publishers of the pinned files (`GitHub pypa/sampleproject release.yml`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<String>,
+    /// Per pinned file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ProvenanceFileOut>,
+}
+
+/// One pinned file's provenance.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ProvenanceFileOut {
+    /// The file name.
+    pub filename: String,
+    /// `attested`, `none` or `unknown`.
+    pub state: &'static str,
+    /// Its publishers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<String>,
+    /// `verified (...)`, `invalid: ...`, `unverifiable: ...` or `not checked ...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
 }
 
 /// Whether a package's archives were scanned.
@@ -367,6 +402,7 @@ impl PackageOut {
             attestation_identities: p.attestation_identities.clone(),
             index: IndexCheck::from_status(status),
             scan: None,
+            provenance: None,
         }
     }
 }
@@ -410,6 +446,8 @@ pub struct RunResult<'a> {
     pub statuses: &'a [crate::checks::release::IndexStatus],
     /// The scan status of each package (same order), when archives were scanned.
     pub scans: Option<&'a [crate::checks::archives::ScanStatus]>,
+    /// The provenance status of each package (same order), when checked.
+    pub provenance: Option<&'a [crate::checks::provenance::ProvenanceStatus]>,
     /// All findings, already sorted.
     pub findings: &'a [Finding],
     /// Settings.
@@ -436,6 +474,24 @@ impl Report {
                     archives: s.archives.clone(),
                     reason: s.reason.clone(),
                 });
+                out.provenance = run
+                    .provenance
+                    .and_then(|s| s.get(i))
+                    .map(|s| ProvenanceOut {
+                        state: s.state,
+                        reason: s.reason.clone(),
+                        publishers: s.publishers.clone(),
+                        files: s
+                            .files
+                            .iter()
+                            .map(|f| ProvenanceFileOut {
+                                filename: f.filename.clone(),
+                                state: f.state,
+                                publishers: f.publishers.clone(),
+                                verification: f.verification.clone(),
+                            })
+                            .collect(),
+                    });
                 out
             })
             .collect();

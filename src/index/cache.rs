@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::model::ProjectFacts;
+use super::model::{ProjectFacts, ProvenanceListing};
 use crate::package::PackageName;
 
 /// Bumped whenever the stored record changes shape.
@@ -18,9 +18,10 @@ pub const BUCKET: &str = "index-v1";
 /// Default freshness when the index sends no `max-age` (PyPI's own value).
 pub const DEFAULT_TTL_SECS: i64 = 15 * 60;
 
-/// One cached answer.
+/// One cached answer: project facts, or (`Entry<ProvenanceListing>`) the
+/// provenance picture of the Simple API page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Entry {
+pub struct Entry<T = ProjectFacts> {
     /// The document URL.
     pub url: String,
     /// When it was fetched or last revalidated (real time).
@@ -30,10 +31,10 @@ pub struct Entry {
     /// Seconds the answer stays fresh.
     pub max_age: i64,
     /// The facts, or `None` when the index said the project does not exist.
-    pub facts: Option<ProjectFacts>,
+    pub facts: Option<T>,
 }
 
-impl Entry {
+impl<T> Entry<T> {
     /// Whether the entry is still fresh at `now`.
     pub fn is_fresh(&self, now: Timestamp) -> bool {
         let age = now.as_second() - self.fetched_at.as_second();
@@ -70,30 +71,93 @@ impl Cache {
         self.dir.join(format!("{}.json", name.as_str()))
     }
 
+    fn listing_path(&self, name: &PackageName) -> PathBuf {
+        self.dir.join(format!("{}.provenance.json", name.as_str()))
+    }
+
+    fn document_path(&self, url: &str) -> PathBuf {
+        let digest = sha2::Sha256::digest(url.as_bytes());
+        self.dir
+            .join("provenance")
+            .join(format!("{}.json", hex::encode(&digest[..16])))
+    }
+
     /// Reads an entry; a missing, unreadable or corrupt entry is `None`.
     pub fn get(&self, name: &PackageName) -> Option<Entry> {
-        let bytes = std::fs::read(self.path(name)).ok()?;
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        Some(entry)
+        read(&self.path(name))
     }
 
     /// Writes an entry atomically (temporary file + rename). Errors are
     /// returned so the caller can warn; a cache that cannot be written only
     /// costs speed.
     pub fn put(&self, name: &PackageName, entry: &Entry) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let bytes = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-        let target = self.path(name);
-        let tmp = self.dir.join(format!(
+        write(&self.path(name), entry)
+    }
+
+    /// The cached provenance listing of a project.
+    pub fn get_listing(&self, name: &PackageName) -> Option<Entry<ProvenanceListing>> {
+        read(&self.listing_path(name))
+    }
+
+    /// Stores the provenance listing of a project.
+    pub fn put_listing(
+        &self,
+        name: &PackageName,
+        entry: &Entry<ProvenanceListing>,
+    ) -> std::io::Result<()> {
+        write(&self.listing_path(name), entry)
+    }
+
+    /// A cached provenance object (immutable: a file's attestations are
+    /// uploaded with it and never change).
+    pub fn get_document(&self, url: &str) -> Option<Vec<u8>> {
+        let doc: Document = read(&self.document_path(url))?;
+        (doc.url == url).then_some(doc.body.into_bytes())
+    }
+
+    /// Stores a provenance object (only valid UTF-8 JSON is stored).
+    pub fn put_document(&self, url: &str, body: &[u8]) -> std::io::Result<()> {
+        let body = String::from_utf8(body.to_vec()).map_err(std::io::Error::other)?;
+        write(
+            &self.document_path(url),
+            &Document {
+                url: url.to_string(),
+                body,
+            },
+        )
+    }
+}
+
+/// A stored provenance object with the URL it came from.
+#[derive(Serialize, Deserialize)]
+struct Document {
+    url: String,
+    body: String,
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn write<T: Serialize>(target: &Path, value: &T) -> std::io::Result<()> {
+    {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+        let tmp = dir.join(format!(
             ".{}.{}.{}.tmp",
-            name.as_str(),
+            target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         ));
         std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &target).inspect_err(|_| {
+        std::fs::rename(&tmp, target).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
     }

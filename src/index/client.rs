@@ -12,7 +12,7 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, HeaderMap, IF_NONE_MATCH, RET
 use url::Url;
 
 use super::cache::{self, Cache, Entry};
-use super::model::{Answer, ProjectFacts};
+use super::model::{Answer, ProjectFacts, ProvenanceListing};
 use super::wire::{JsonProject, SimpleProject};
 use crate::package::{PackageName, Version};
 
@@ -64,6 +64,8 @@ pub struct IndexUrl {
     pub simple: Url,
     /// `https://host/pypi/` (always ends with `/`).
     pub json: Url,
+    /// `https://host/integrity/`: PEP 740 provenance (Integrity API).
+    pub integrity: Url,
 }
 
 impl IndexUrl {
@@ -85,7 +87,13 @@ impl IndexUrl {
             .unwrap_or(path);
         let mut json = simple.clone();
         json.set_path(&format!("{root}/pypi/"));
-        Ok(Self { simple, json })
+        let mut integrity = simple.clone();
+        integrity.set_path(&format!("{root}/integrity/"));
+        Ok(Self {
+            simple,
+            json,
+            integrity,
+        })
     }
 
     fn json_url(&self, name: &PackageName) -> Result<Url, url::ParseError> {
@@ -246,6 +254,110 @@ impl IndexClient {
         };
         store(cache.as_ref(), name, &e);
         entry_answer(e)
+    }
+
+    /// What the index's Simple API says about a project's provenance
+    /// (PEP 740), from the cache when fresh. `Ok(None)`: the index has no such
+    /// project. Releases in `keep` keep every file link.
+    pub async fn listing(
+        &self,
+        index: &IndexUrl,
+        name: &PackageName,
+        keep: &[Version],
+    ) -> Result<Option<ProvenanceListing>, String> {
+        let cache = self
+            .config
+            .cache_root
+            .as_ref()
+            .map(|root| Cache::new(root, index.simple.as_str()));
+        let cached = cache.as_ref().and_then(|c| c.get_listing(name));
+        // A cached listing serves the kept versions only if it kept their links.
+        let covers = |l: &ProvenanceListing| {
+            keep.iter()
+                .all(|v| l.release(v).is_none_or(|r| r.links.len() as u32 == r.files))
+        };
+        let usable = cached.filter(|e| e.facts.as_ref().is_none_or(covers));
+        let now = Timestamp::now();
+        if self.config.offline {
+            return match usable {
+                Some(e) => Ok(e.facts),
+                None => Err("offline, and the provenance listing is not in the cache".into()),
+            };
+        }
+        if let Some(e) = &usable
+            && e.is_fresh(now)
+        {
+            return Ok(e.facts.clone());
+        }
+        let url = index
+            .simple_url(name)
+            .map_err(|e| format!("cannot build the URL for {name}: {e}"))?;
+        let etag = usable.as_ref().and_then(|e| e.etag.clone());
+        let (listing, headers) = match self.get(&url, etag.as_deref(), true).await? {
+            Fetched::NotFound => (None, HeaderMap::new()),
+            Fetched::NotModified { headers } => {
+                let Some(e) = usable else {
+                    return Err(format!("{url}: 304 without a cached copy"));
+                };
+                (e.facts, headers)
+            }
+            Fetched::Ok { body, headers, url } => {
+                let doc: SimpleProject = serde_json::from_slice(&body).map_err(|e| {
+                    format!("{url}: the Simple API page is not PEP 691 JSON ({e}), so provenance cannot be read")
+                })?;
+                (
+                    Some(doc.into_listing(&url, &index.integrity, keep)),
+                    headers,
+                )
+            }
+        };
+        if let Some(c) = &cache {
+            let _ = c.put_listing(
+                name,
+                &Entry {
+                    url: url.to_string(),
+                    fetched_at: now,
+                    etag: header(&headers, ETAG),
+                    max_age: max_age(&headers),
+                    facts: listing.clone(),
+                },
+            );
+        }
+        Ok(listing)
+    }
+
+    /// A provenance object; `Ok(None)` when the index answers 404 (no
+    /// provenance for the file). Cached for good once fetched.
+    pub async fn provenance_document(
+        &self,
+        index: &IndexUrl,
+        url: &str,
+    ) -> Result<Option<Vec<u8>>, String> {
+        let cache = self
+            .config
+            .cache_root
+            .as_ref()
+            .map(|root| Cache::new(root, index.simple.as_str()));
+        if let Some(body) = cache.as_ref().and_then(|c| c.get_document(url)) {
+            return Ok(Some(body));
+        }
+        if self.config.offline {
+            return Err("offline, and the provenance object is not in the cache".into());
+        }
+        let parsed = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        match self.get(&parsed, None, false).await? {
+            Fetched::NotFound => Ok(None),
+            Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
+            Fetched::Ok { body, .. } => {
+                // Stored only once it parses: a broken answer is asked again next time.
+                if let Some(c) = &cache
+                    && crate::provenance::Provenance::parse(&body).is_ok()
+                {
+                    let _ = c.put_document(url, &body);
+                }
+                Ok(Some(body))
+            }
+        }
     }
 
     /// The Simple JSON API page of a project; `Ok(None)` for a 404.
@@ -469,6 +581,7 @@ mod tests {
         let i = IndexUrl::parse("https://index.example/simple").unwrap();
         assert_eq!(i.simple.as_str(), "https://index.example/simple/");
         assert_eq!(i.json.as_str(), "https://index.example/pypi/");
+        assert_eq!(i.integrity.as_str(), "https://index.example/integrity/");
         let n = PackageName::new("Foo_Bar").unwrap();
         assert_eq!(
             i.json_url(&n).unwrap().as_str(),

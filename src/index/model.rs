@@ -168,6 +168,72 @@ impl ProjectFacts {
     }
 }
 
+/// Where a file's PEP 740 provenance is, as the index's Simple API says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileLink {
+    /// The file name.
+    pub filename: String,
+    /// The sha256 the index publishes.
+    pub sha256: Option<String>,
+    /// The provenance URL: listed by the index (`provenance` key), or the
+    /// Integrity API URL when the page does not say (`listed` is false).
+    /// `None`: the index says the file has no provenance.
+    pub provenance: Option<String>,
+    /// Whether the index listed the `provenance` key for this file.
+    pub listed: bool,
+}
+
+/// The provenance picture of one release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseAttestation {
+    /// The version as the index lists it.
+    pub version: String,
+    /// The earliest upload time of its files.
+    pub first_upload: Option<Timestamp>,
+    /// How many files it has.
+    pub files: u32,
+    /// How many the index lists with provenance.
+    pub attested: u32,
+    /// How many the index lists without saying (Integrity API only).
+    pub unlisted: u32,
+    /// Every file for the releases customs checks; one attested file otherwise
+    /// (enough to learn the release's publisher).
+    pub links: Vec<FileLink>,
+}
+
+/// What an index's Simple API says about a project's provenance (PEP 740).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenanceListing {
+    /// `meta.api-version` of the Simple API page.
+    pub api_version: Option<String>,
+    /// Whether that version carries provenance (1.3 and later).
+    pub supported: bool,
+    /// The page URL.
+    pub url: String,
+    /// Every release with files.
+    pub releases: Vec<ReleaseAttestation>,
+}
+
+impl ProvenanceListing {
+    /// The release matching a version by PEP 440 equality.
+    pub fn release(&self, version: &Version) -> Option<&ReleaseAttestation> {
+        self.releases
+            .iter()
+            .find(|r| Version::new(&r.version) == *version)
+    }
+}
+
+/// Whether a Simple API version string is 1.3 or later (PEP 740 provenance).
+pub fn supports_provenance(api_version: Option<&str>) -> bool {
+    let Some(v) = api_version else { return false };
+    let mut parts = v.trim().split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (1, 3),
+        (Some(major), None) => major > 1,
+        _ => false,
+    }
+}
+
 /// The index's answer for one project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -201,6 +267,17 @@ mod tests {
             size: Some(1),
             packagetype: None,
         }
+    }
+
+    #[test]
+    fn simple_api_versions() {
+        assert!(!supports_provenance(None));
+        assert!(!supports_provenance(Some("1.1")));
+        assert!(!supports_provenance(Some("1.2")));
+        assert!(supports_provenance(Some("1.3")));
+        assert!(supports_provenance(Some("1.4")));
+        assert!(supports_provenance(Some("2.0")));
+        assert!(!supports_provenance(Some("one")));
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use url::Url;
 
-use super::model::{FileFacts, ProjectFacts, ProjectStatus, ReleaseFacts};
+use super::model::{
+    FileFacts, FileLink, ProjectFacts, ProjectStatus, ProvenanceListing, ReleaseAttestation,
+    ReleaseFacts, supports_provenance,
+};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct JsonProject {
@@ -112,6 +115,14 @@ struct SimpleFile {
     yanked: Yanked,
     #[serde(default)]
     size: Option<u64>,
+    /// PEP 740: absent (the page does not say), null (none) or a URL.
+    #[serde(default, deserialize_with = "present")]
+    provenance: Option<serde_json::Value>,
+}
+
+/// Keeps "present but null" apart from "absent" (absent stays `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    Ok(Some(serde_json::Value::deserialize(d)?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +197,90 @@ impl SimpleProject {
     /// The `meta.api-version`, e.g. `1.1`.
     pub(crate) fn api_version(&self) -> Option<&str> {
         self.meta.api_version.as_deref()
+    }
+
+    /// Reduces a Simple JSON document to its provenance picture. `integrity`
+    /// is the index's Integrity API root (`https://host/integrity/`), used for
+    /// files whose `provenance` key is absent on a page that supports it.
+    /// Releases in `keep` keep every file link; others keep one attested file.
+    pub(crate) fn into_listing(
+        self,
+        doc: &Url,
+        integrity: &Url,
+        keep: &[crate::package::Version],
+    ) -> ProvenanceListing {
+        let supported = supports_provenance(self.api_version());
+        let project = self.name.clone();
+        let mut by_version: BTreeMap<String, ReleaseAttestation> = BTreeMap::new();
+        for f in self.files {
+            let Some(version) = version_of(&f.filename) else {
+                continue;
+            };
+            let (provenance, listed) = match &f.provenance {
+                Some(serde_json::Value::String(u)) => (Some(resolve(doc, u)), true),
+                Some(serde_json::Value::Null) => (None, true),
+                // Absent, or not a string: ask the Integrity API.
+                _ => (
+                    integrity
+                        .join(&format!("{project}/{version}/{}/provenance", f.filename))
+                        .ok()
+                        .map(|u| u.to_string()),
+                    false,
+                ),
+            };
+            let entry = by_version
+                .entry(version.clone())
+                .or_insert_with(|| ReleaseAttestation {
+                    version,
+                    first_upload: None,
+                    files: 0,
+                    attested: 0,
+                    unlisted: 0,
+                    links: Vec::new(),
+                });
+            let uploaded = f
+                .upload_time
+                .as_deref()
+                .and_then(crate::package::parse_upload_time);
+            entry.first_upload = match (entry.first_upload, uploaded) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            entry.files += 1;
+            if listed && provenance.is_some() {
+                entry.attested += 1;
+            }
+            if !listed {
+                entry.unlisted += 1;
+            }
+            entry.links.push(FileLink {
+                filename: f.filename,
+                sha256: sha(f.hashes.get("sha256")),
+                provenance,
+                listed,
+            });
+        }
+        let releases = by_version
+            .into_values()
+            .map(|mut r| {
+                let v = crate::package::Version::new(&r.version);
+                if !keep.contains(&v) {
+                    let sample = r
+                        .links
+                        .iter()
+                        .find(|l| l.listed && l.provenance.is_some())
+                        .cloned();
+                    r.links = sample.into_iter().collect();
+                }
+                r
+            })
+            .collect();
+        ProvenanceListing {
+            api_version: self.meta.api_version,
+            supported,
+            url: doc.to_string(),
+            releases,
+        }
     }
 
     /// Reduces a Simple JSON document: files are grouped into releases by the

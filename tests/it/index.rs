@@ -371,7 +371,7 @@ fn the_cache_answers_revalidates_and_survives_corruption() {
     // A corrupt entry is refetched, not trusted.
     let entries: Vec<_> = walk(&cache)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.file_name().is_some_and(|n| n == "six.json"))
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     std::fs::write(&entries[0], b"{\"garbage").unwrap();

@@ -191,3 +191,534 @@ fn a_trusted_root_from_a_file_and_a_bad_one() {
         Verdict::Verified { .. }
     ));
 }
+
+// ---------------------------------------------------------------------------
+// `customs audit` against a local index with constructed release histories.
+
+use crate::common::{customs, json, run, testdata};
+use crate::server::{Reply, Server};
+
+const SDIST_400: &str = "0ace7980f82c5815ede4cd7bf9f6693684cec2ae47b9b7ade9add533b8627c6b";
+
+/// A release added to the recorded sampleproject history: one sdist.
+struct Extra {
+    version: &'static str,
+    sha256: String,
+    uploaded: &'static str,
+}
+
+/// What the test index serves for sampleproject.
+struct Index {
+    /// `meta.api-version` of the Simple API page.
+    api: &'static str,
+    /// Releases added to the recorded history.
+    extra: Vec<Extra>,
+    /// Provenance objects by file name, listed in the Simple page.
+    provenance: Vec<(String, Vec<u8>)>,
+    /// Whether files without an entry above say `"provenance": null` (else the key is absent).
+    list_none: bool,
+    /// A replacement sha256 for the 4.0.0 sdist (a tampered index).
+    sdist_400_sha: Option<String>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Self {
+            api: "1.4",
+            extra: Vec::new(),
+            provenance: Vec::new(),
+            list_none: true,
+            sdist_400_sha: None,
+        }
+    }
+}
+
+fn serve(index: &Index) -> Server {
+    let server = Server::start();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(testdata("index/json/sampleproject.json")).unwrap())
+            .unwrap();
+    for e in &index.extra {
+        let filename = format!("sampleproject-{}.tar.gz", e.version);
+        doc["releases"][e.version] = serde_json::json!([{
+            "filename": filename,
+            "url": format!("https://files.example/{filename}"),
+            "digests": {"sha256": e.sha256},
+            "upload_time_iso_8601": e.uploaded,
+            "yanked": false, "size": 1, "packagetype": "sdist",
+        }]);
+    }
+    if let Some(sha) = &index.sdist_400_sha {
+        for f in doc["releases"]["4.0.0"].as_array_mut().unwrap() {
+            if f["filename"] == "sampleproject-4.0.0.tar.gz" {
+                f["digests"]["sha256"] = sha.clone().into();
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for (_, release) in doc["releases"].as_object().unwrap() {
+        for f in release.as_array().unwrap() {
+            let filename = f["filename"].as_str().unwrap().to_string();
+            let mut entry = serde_json::json!({
+                "filename": filename,
+                "url": f["url"],
+                "hashes": {"sha256": f["digests"]["sha256"]},
+                "upload-time": f["upload_time_iso_8601"],
+                "yanked": false,
+            });
+            if let Some((_, body)) = index.provenance.iter().find(|(n, _)| *n == filename) {
+                let path = format!("/integrity/sampleproject/x/{filename}/provenance");
+                server.route(&path, vec![Reply::json(body.clone())]);
+                entry["provenance"] = format!("http://127.0.0.1:{}{path}", server.port).into();
+            } else if index.list_none {
+                entry["provenance"] = serde_json::Value::Null;
+            }
+            files.push(entry);
+        }
+    }
+    let simple = serde_json::json!({
+        "meta": {"api-version": index.api, "_last-serial": 1},
+        "name": "sampleproject",
+        "files": files,
+        "versions": doc["releases"].as_object().unwrap().keys().collect::<Vec<_>>(),
+    });
+    server.route(
+        "/pypi/sampleproject/json",
+        vec![Reply::json(serde_json::to_vec(&doc).unwrap())],
+    );
+    server.route(
+        "/simple/sampleproject/",
+        vec![
+            Reply::json(serde_json::to_vec(&simple).unwrap())
+                .header("Content-Type", "application/vnd.pypi.simple.v1+json"),
+        ],
+    );
+    server
+}
+
+/// `customs audit` of one requirement line; returns (code, report, stderr).
+fn audit(server: &Server, requirement: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        format!("{requirement}\n"),
+    )
+    .unwrap();
+    let mut cmd = customs(tmp.path());
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--no-scan",
+        "--as-of",
+        "2026-11-01T00:00:00Z",
+        "--index-url",
+        &server.index_url(),
+        "--timeout",
+        "5",
+    ]);
+    cmd.args(extra);
+    cmd.arg("requirements.txt");
+    let (code, out, err) = run(&mut cmd);
+    assert!(code == 0 || code == 1, "exit {code}: {err}\n{out}");
+    (code, json(&out), err)
+}
+
+/// (rule, severity) of every provenance finding.
+fn provenance_findings(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let r = f["rule"].as_str().unwrap();
+            r.starts_with("provenance-") || r == "publisher-changed"
+        })
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn message(report: &serde_json::Value, rule: &str) -> String {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// A provenance object naming `repository` whose attestation is not real:
+/// enough for an earlier release, whose publisher is read but not verified.
+fn synthetic(repository: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "version": 1,
+        "attestation_bundles": [{
+            "publisher": {"kind": "GitHub", "repository": repository, "workflow": "release.yml", "environment": null},
+            "attestations": [{"version": 1}],
+        }],
+    }))
+    .unwrap()
+}
+
+fn real(name: &str) -> Option<Vec<u8>> {
+    fixtures().map(|d| std::fs::read(d.join("provenance").join(name)).unwrap())
+}
+
+#[test]
+fn the_publisher_of_sampleproject_4_0_0_is_reported_and_verified() {
+    let Some(body) = real("sampleproject-4.0.0.tar.gz.provenance.json") else {
+        return;
+    };
+    let server = serve(&Index {
+        provenance: vec![("sampleproject-4.0.0.tar.gz".into(), body)],
+        ..Index::default()
+    });
+    let (_, report, err) = audit(
+        &server,
+        &format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}"),
+        &[],
+    );
+    assert_eq!(provenance_findings(&report), vec![], "{err}");
+    let p = &report["packages"][0]["provenance"];
+    assert_eq!(p["state"], "full", "{p}");
+    assert_eq!(p["publishers"][0], "GitHub pypa/sampleproject release.yml");
+    assert_eq!(p["files"][0]["filename"], "sampleproject-4.0.0.tar.gz");
+    assert!(
+        p["files"][0]["verification"]
+            .as_str()
+            .unwrap()
+            .starts_with("verified"),
+        "{p}"
+    );
+    // The wheel is pinned too when the lock pins nothing: it has no provenance
+    // while the sdist has: partial.
+    let (_, report, _) = audit(&server, "sampleproject==4.0.0", &[]);
+    assert_eq!(report["packages"][0]["provenance"]["state"], "partial");
+    assert_eq!(
+        provenance_findings(&report),
+        vec![("provenance-regressed".into(), "medium".into())]
+    );
+    // Offline, the same answer comes from the cache.
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let pinned = format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}");
+    let (_, online, _) = audit(&server, &pinned, &["--cache-dir", dir]);
+    let (_, offline, _) = audit(&server, &pinned, &["--cache-dir", dir, "--offline"]);
+    assert_eq!(
+        online["packages"][0]["provenance"],
+        offline["packages"][0]["provenance"]
+    );
+}
+
+#[test]
+fn a_release_without_provenance_after_an_attested_one_is_regressed() {
+    // Hermetic: the earlier release's provenance is only read for its publisher.
+    let server = serve(&Index {
+        extra: vec![Extra {
+            version: "4.0.1",
+            sha256: "a".repeat(64),
+            uploaded: "2025-01-01T00:00:00Z",
+        }],
+        provenance: vec![(
+            "sampleproject-4.0.0.tar.gz".into(),
+            synthetic("pypa/sampleproject"),
+        )],
+        ..Index::default()
+    });
+    let (code, report, err) = audit(&server, "sampleproject==4.0.1", &[]);
+    assert_eq!(
+        provenance_findings(&report),
+        vec![("provenance-regressed".into(), "high".into())],
+        "{err}"
+    );
+    assert_eq!(code, 1);
+    let m = message(&report, "provenance-regressed");
+    assert!(
+        m.contains("previous release 4.0.0 (2024-11-06) was attested by GitHub pypa/sampleproject release.yml"),
+        "{m}"
+    );
+    assert_eq!(report["packages"][0]["provenance"]["state"], "none");
+    // Two releases later, still regressed, with less confidence.
+    let server = serve(&Index {
+        extra: vec![
+            Extra {
+                version: "4.0.1",
+                sha256: "a".repeat(64),
+                uploaded: "2025-01-01T00:00:00Z",
+            },
+            Extra {
+                version: "4.0.2",
+                sha256: "b".repeat(64),
+                uploaded: "2025-02-01T00:00:00Z",
+            },
+        ],
+        provenance: vec![(
+            "sampleproject-4.0.0.tar.gz".into(),
+            synthetic("pypa/sampleproject"),
+        )],
+        ..Index::default()
+    });
+    let (_, report, _) = audit(&server, "sampleproject==4.0.2", &[]);
+    let m = message(&report, "provenance-regressed");
+    assert!(m.contains("the 1 release(s) since have none"), "{m}");
+    // An older release before any attestation is not regressed.
+    let (_, report, _) = audit(&server, "sampleproject==3.0.0", &[]);
+    assert_eq!(provenance_findings(&report), vec![]);
+}
+
+#[test]
+fn another_repository_publishing_is_publisher_changed() {
+    let (Some(prev), Some(next)) = (
+        real("sampleproject-4.0.0.tar.gz.provenance.json"),
+        real("pypi_attestations-0.0.19.tar.gz.provenance.json"),
+    ) else {
+        return;
+    };
+    // 4.0.1's file is attested (validly) by trailofbits/pypi-attestations.
+    let sha = "9bb1add0".to_string();
+    let full = {
+        let doc: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixtures().unwrap().join("json/pypi-attestations.json")).unwrap(),
+        )
+        .unwrap();
+        doc["releases"]["0.0.19"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["filename"] == "pypi_attestations-0.0.19.tar.gz")
+            .unwrap()["digests"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(full.starts_with(&sha));
+    let server = serve(&Index {
+        extra: vec![Extra {
+            version: "4.0.1",
+            sha256: full,
+            uploaded: "2025-01-01T00:00:00Z",
+        }],
+        provenance: vec![
+            ("sampleproject-4.0.0.tar.gz".into(), prev),
+            ("sampleproject-4.0.1.tar.gz".into(), next),
+        ],
+        ..Index::default()
+    });
+    let (code, report, err) = audit(&server, "sampleproject==4.0.1", &[]);
+    assert_eq!(code, 1);
+    let mut got = provenance_findings(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("publisher-changed".into(), "high".into()),
+            ("publisher-changed".into(), "medium".into()),
+        ],
+        "{err}"
+    );
+    let text = report["findings"].to_string();
+    assert!(
+        text.contains("was published by GitHub trailofbits/pypi-attestations release.yml; the previous attested release 4.0.0 by GitHub pypa/sampleproject release.yml"),
+        "{text}"
+    );
+    assert!(text.contains("the project's URLs on github.com name pypa/sampleproject"));
+}
+
+#[test]
+fn a_tampered_digest_is_provenance_invalid() {
+    let Some(body) = real("sampleproject-4.0.0.tar.gz.provenance.json") else {
+        return;
+    };
+    let server = serve(&Index {
+        provenance: vec![("sampleproject-4.0.0.tar.gz".into(), body)],
+        sdist_400_sha: Some("1".repeat(64)),
+        ..Index::default()
+    });
+    let (code, report, err) = audit(
+        &server,
+        &format!("sampleproject==4.0.0 --hash=sha256:{}", "1".repeat(64)),
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        provenance_findings(&report),
+        vec![("provenance-invalid".into(), "critical".into())],
+        "{err}"
+    );
+    assert!(message(&report, "provenance-invalid").contains("is not this file"));
+}
+
+#[test]
+fn a_mirror_without_simple_api_1_3_never_claims_provenance_is_missing() {
+    let server = serve(&Index {
+        api: "1.1",
+        extra: vec![Extra {
+            version: "4.0.1",
+            sha256: "a".repeat(64),
+            uploaded: "2025-01-01T00:00:00Z",
+        }],
+        list_none: false,
+        ..Index::default()
+    });
+    let (_, report, err) = audit(&server, "sampleproject==4.0.1", &[]);
+    assert_eq!(provenance_findings(&report), vec![], "{err}");
+    let p = &report["packages"][0]["provenance"];
+    assert_eq!(p["state"], "unknown");
+    assert!(p["reason"].as_str().unwrap().contains("1.1"), "{p}");
+    assert_eq!(
+        server.hits("/integrity/sampleproject/4.0.1/sampleproject-4.0.1.tar.gz/provenance"),
+        0
+    );
+    // Required, it says it cannot tell: unknown is not a pass.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("customs.toml");
+    std::fs::write(&config, "require-attestations = [\"sampleproject\"]\n").unwrap();
+    let (_, report, _) = audit(
+        &server,
+        "sampleproject==4.0.1",
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(
+        provenance_findings(&report),
+        vec![("provenance-missing".into(), "medium".into())]
+    );
+    assert!(message(&report, "provenance-missing").contains("cannot be checked"));
+    // The real mirror's recorded page (api-version 1.1) gives the same answer.
+    let mirror = Server::start();
+    mirror.project("sampleproject");
+    mirror.route(
+        "/simple/sampleproject/",
+        vec![Reply::json(
+            std::fs::read(testdata("index/simple/sampleproject.json")).unwrap(),
+        )],
+    );
+    let (_, report, _) = audit(&mirror, "sampleproject==4.0.0", &[]);
+    assert_eq!(report["packages"][0]["provenance"]["state"], "unknown");
+    assert_eq!(provenance_findings(&report), vec![]);
+}
+
+#[test]
+fn integrity_api_404s_mean_none_and_a_listed_url_that_404s_is_unknown() {
+    // The page supports provenance but does not list it: ask the Integrity API.
+    let server = serve(&Index {
+        list_none: false,
+        ..Index::default()
+    });
+    let (_, report, err) = audit(
+        &server,
+        &format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}"),
+        &["--config", "/dev/null"],
+    );
+    let _ = err;
+    assert_eq!(report["packages"][0]["provenance"]["state"], "none");
+    assert_eq!(
+        server.hits("/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance"),
+        1
+    );
+    assert_eq!(provenance_findings(&report), vec![]);
+
+    // A URL the page lists that answers 404 is not "none".
+    let server = serve(&Index {
+        provenance: vec![("sampleproject-4.0.0.tar.gz".into(), b"{}".to_vec())],
+        ..Index::default()
+    });
+    server.route(
+        "/integrity/sampleproject/x/sampleproject-4.0.0.tar.gz/provenance",
+        vec![Reply::status(404)],
+    );
+    let (_, report, _) = audit(
+        &server,
+        &format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}"),
+        &[],
+    );
+    let p = &report["packages"][0]["provenance"];
+    assert_eq!(p["state"], "unknown", "{p}");
+    assert!(p["reason"].as_str().unwrap().contains("404"), "{p}");
+    assert_eq!(provenance_findings(&report), vec![]);
+}
+
+#[test]
+fn no_provenance_asks_nothing_and_a_bad_trusted_root_is_an_error() {
+    let server = serve(&Index::default());
+    let (_, report, _) = audit(&server, "sampleproject==4.0.0", &["--no-provenance"]);
+    assert!(report["packages"][0].get("provenance").is_none());
+    assert_eq!(server.hits("/simple/sampleproject/"), 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root.json");
+    std::fs::write(&root, "{\"not\": \"a root\"}").unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "sampleproject==4.0.0\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--index-url",
+        &server.index_url(),
+        "--trusted-root",
+        root.to_str().unwrap(),
+        "requirements.txt",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("root.json"), "{err}");
+}
+
+#[test]
+fn pylock_attestation_identities_must_match_the_index_publisher() {
+    let Some(body) = real("sampleproject-4.0.0.tar.gz.provenance.json") else {
+        return;
+    };
+    let server = serve(&Index {
+        provenance: vec![("sampleproject-4.0.0.tar.gz".into(), body)],
+        ..Index::default()
+    });
+    for (repository, expected) in [
+        ("pypa/sampleproject", vec![]),
+        (
+            "evil/sampleproject",
+            vec![("publisher-changed".to_string(), "high".to_string())],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("pylock.toml"),
+            format!(
+                r#"lock-version = "1.0"
+created-by = "test"
+
+[[packages]]
+name = "sampleproject"
+version = "4.0.0"
+index = "{index}"
+sdist = {{ name = "sampleproject-4.0.0.tar.gz", url = "https://files.example/sampleproject-4.0.0.tar.gz", hashes = {{ sha256 = "{SDIST_400}" }} }}
+attestation-identities = [{{ kind = "GitHub", repository = "{repository}" }}]
+"#,
+                index = server.index_url()
+            ),
+        )
+        .unwrap();
+        let (_, out, err) = run(customs(tmp.path()).args([
+            "audit",
+            "--format",
+            "json",
+            "--no-scan",
+            "--as-of",
+            "2026-11-01T00:00:00Z",
+            "--index-url",
+            &server.index_url(),
+            "pylock.toml",
+        ]));
+        let report = json(&out);
+        assert_eq!(
+            provenance_findings(&report),
+            expected,
+            "{repository}: {err}"
+        );
+    }
+}

@@ -32,6 +32,7 @@ fn sample_report() -> Report {
         packages: &packages,
         statuses: &[customs::checks::release::IndexStatus::Checked],
         scans: None,
+        provenance: None,
         findings: &findings,
         settings: Settings {
             fail_on: customs::finding::Severity::Medium,

@@ -1,0 +1,547 @@
+//! Provenance inside `customs audit`: for each locked release, learn from the
+//! index's Simple API which files carry PEP 740 provenance, fetch the
+//! provenance objects of the pinned files (and of the last attested earlier
+//! release, for its publisher), verify every attestation offline, and hand
+//! what was observed to the four provenance rules.
+//!
+//! An index whose Simple API predates 1.3 cannot say: provenance is then
+//! `unknown`, never `none`.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::{provenance_invalid, provenance_missing, provenance_regressed, publisher_changed};
+use crate::finding::Finding;
+use crate::index::model::{FileLink, ProvenanceListing, ReleaseAttestation};
+use crate::index::{Answer, IndexClient, IndexUrl, ProjectFacts};
+use crate::package::{Package, PackageName, SourceKind};
+use crate::provenance::{Provenance, Publisher, Verdict, Verifier};
+
+/// At most this many pinned files of one release have their provenance
+/// fetched and verified; the others are judged by the index's listing.
+pub const MAX_FETCHED_FILES: usize = 4;
+
+/// Provenance settings.
+#[derive(Debug, Clone)]
+pub struct ProvenanceSettings {
+    /// The verifier (trusted root).
+    pub verifier: Arc<Verifier>,
+    /// Packages that must carry provenance (`require-attestations`).
+    pub require: Vec<PackageName>,
+}
+
+/// What customs learned about one pinned file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileState {
+    /// The index has provenance for it.
+    Attested {
+        /// Its publishers (empty when the object was not fetched).
+        publishers: Vec<Publisher>,
+        /// One verdict per attestation (empty when not fetched).
+        verdicts: Vec<Verdict>,
+    },
+    /// The index says it has none.
+    None,
+    /// Nobody can tell.
+    Unknown(String),
+}
+
+/// One pinned file and its state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileObservation {
+    /// The file name.
+    pub filename: String,
+    /// What was learned.
+    pub state: FileState,
+}
+
+/// An earlier release's provenance, for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierRelease {
+    /// Its version.
+    pub version: String,
+    /// When it was first uploaded.
+    pub uploaded: Option<Timestamp>,
+    /// Its publishers, when they could be fetched.
+    pub publishers: Vec<Publisher>,
+}
+
+/// Everything the provenance rules look at for one package.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// Not a registry package, or no pinned version.
+    NotApplicable(&'static str),
+    /// The index answered about the project but cannot say about provenance
+    /// (no Simple API 1.3, its page unreachable...).
+    Unknown(String),
+    /// The index could not answer at all (`index-unavailable` reports it).
+    IndexUnavailable(String),
+    /// What the index says.
+    Observed(Observed),
+}
+
+/// The observed provenance of one locked release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The pinned files (all files of the release when the lock pins none).
+    pub files: Vec<FileObservation>,
+    /// The most recent earlier release that had provenance.
+    pub last_attested: Option<EarlierRelease>,
+    /// Releases uploaded between that one and this one (none attested).
+    pub unattested_since: usize,
+    /// The project's source repository URLs (from the JSON API).
+    pub project_urls: Vec<String>,
+}
+
+/// A release's provenance state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Every pinned file is attested.
+    Full,
+    /// Some are, some are not.
+    Partial,
+    /// None is.
+    None,
+    /// Cannot tell.
+    Unknown,
+}
+
+impl State {
+    /// The report's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Partial => "partial",
+            Self::None => "none",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl Observed {
+    /// (attested, without, unknown) counts of the pinned files.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut c = (0, 0, 0);
+        for f in &self.files {
+            match f.state {
+                FileState::Attested { .. } => c.0 += 1,
+                FileState::None => c.1 += 1,
+                FileState::Unknown(_) => c.2 += 1,
+            }
+        }
+        c
+    }
+
+    /// The release's state.
+    pub fn state(&self) -> State {
+        match self.counts() {
+            (0, 0, _) => State::Unknown,
+            (_, 0, _) => State::Full,
+            (0, _, _) => State::None,
+            _ => State::Partial,
+        }
+    }
+
+    /// The distinct publishers of the pinned files, in file order.
+    pub fn publishers(&self) -> Vec<&Publisher> {
+        let mut out: Vec<&Publisher> = Vec::new();
+        for f in &self.files {
+            if let FileState::Attested { publishers, .. } = &f.state {
+                for p in publishers {
+                    if !out.iter().any(|q| q.identity_key() == p.identity_key()) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Observation {
+    /// The report's view.
+    pub fn status(&self) -> ProvenanceStatus {
+        match self {
+            Self::NotApplicable(why) => ProvenanceStatus {
+                state: "not-applicable",
+                reason: Some((*why).to_string()),
+                publishers: Vec::new(),
+                files: Vec::new(),
+            },
+            Self::Unknown(why) | Self::IndexUnavailable(why) => ProvenanceStatus {
+                state: "unknown",
+                reason: Some(why.clone()),
+                publishers: Vec::new(),
+                files: Vec::new(),
+            },
+            Self::Observed(o) => {
+                let unknown: Vec<&str> = o
+                    .files
+                    .iter()
+                    .filter_map(|f| match &f.state {
+                        FileState::Unknown(why) => Some(why.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                ProvenanceStatus {
+                    state: o.state().as_str(),
+                    reason: unknown
+                        .first()
+                        .map(|w| format!("{} file(s) could not be checked: {w}", unknown.len())),
+                    publishers: o.publishers().iter().map(ToString::to_string).collect(),
+                    files: o
+                        .files
+                        .iter()
+                        .map(|f| FileStatus {
+                            filename: f.filename.clone(),
+                            state: match f.state {
+                                FileState::Attested { .. } => "attested",
+                                FileState::None => "none",
+                                FileState::Unknown(_) => "unknown",
+                            },
+                            publishers: match &f.state {
+                                FileState::Attested { publishers, .. } => {
+                                    publishers.iter().map(ToString::to_string).collect()
+                                }
+                                _ => Vec::new(),
+                            },
+                            verification: verification_word(&f.state),
+                        })
+                        .collect(),
+                }
+            }
+        }
+    }
+}
+
+fn verification_word(state: &FileState) -> Option<String> {
+    let FileState::Attested { verdicts, .. } = state else {
+        return None;
+    };
+    if verdicts.is_empty() {
+        return Some(format!(
+            "not checked (customs verifies the first {MAX_FETCHED_FILES} pinned files of a release)"
+        ));
+    }
+    if let Some(why) = verdicts.iter().find_map(|v| match v {
+        Verdict::Invalid(w) => Some(w),
+        _ => None,
+    }) {
+        return Some(format!("invalid: {why}"));
+    }
+    if let Some(why) = verdicts.iter().find_map(|v| match v {
+        Verdict::Unverifiable(w) => Some(w),
+        _ => None,
+    }) {
+        return Some(format!("unverifiable: {why}"));
+    }
+    Some(format!("verified ({} attestation(s))", verdicts.len()))
+}
+
+/// The provenance of one package, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenanceStatus {
+    /// `full`, `partial`, `none`, `unknown` or `not-applicable`.
+    pub state: &'static str,
+    /// Why unknown or not applicable.
+    pub reason: Option<String>,
+    /// The release's publishers (`GitHub pypa/sampleproject release.yml`).
+    pub publishers: Vec<String>,
+    /// Per pinned file.
+    pub files: Vec<FileStatus>,
+}
+
+/// One file's provenance in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStatus {
+    /// The file name.
+    pub filename: String,
+    /// `attested`, `none` or `unknown`.
+    pub state: &'static str,
+    /// Its publishers.
+    pub publishers: Vec<String>,
+    /// `verified (...)`, `invalid: ...`, `unverifiable: ...` or `not checked ...`.
+    pub verification: Option<String>,
+}
+
+/// Runs the provenance rules on one package's observation.
+pub fn evaluate(
+    pkg: &Package,
+    observation: &Observation,
+    settings: &ProvenanceSettings,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let required = settings.require.contains(&pkg.name) || !pkg.attestation_identities.is_empty();
+    match observation {
+        Observation::NotApplicable(_) | Observation::IndexUnavailable(_) => {}
+        Observation::Unknown(why) => {
+            if required {
+                out.push(provenance_missing::unknown(pkg, why));
+            }
+        }
+        Observation::Observed(o) => {
+            out.extend(provenance_invalid::check(pkg, o));
+            out.extend(provenance_regressed::check(pkg, o));
+            out.extend(publisher_changed::check(pkg, o));
+            if required {
+                out.extend(provenance_missing::check(pkg, o));
+            }
+        }
+    }
+    out
+}
+
+/// Observes and evaluates every package: findings, and a status per package.
+pub async fn check_all(
+    client: &IndexClient,
+    packages: &[Package],
+    indexes: &[IndexUrl],
+    answers: &[Option<&Answer>],
+    settings: &ProvenanceSettings,
+) -> (Vec<Finding>, Vec<ProvenanceStatus>) {
+    let limit = client.config().concurrency.max(1);
+    let observations: Vec<Observation> = futures::stream::iter(packages.iter().enumerate())
+        .map(|(i, pkg)| {
+            observe(
+                client,
+                pkg,
+                indexes.get(i),
+                answers.get(i).copied().flatten(),
+                settings,
+            )
+        })
+        .buffered(limit)
+        .collect()
+        .await;
+    let mut findings = Vec::new();
+    let mut statuses = Vec::with_capacity(packages.len());
+    for (pkg, o) in packages.iter().zip(&observations) {
+        findings.extend(evaluate(pkg, o, settings));
+        statuses.push(o.status());
+    }
+    (findings, statuses)
+}
+
+async fn observe(
+    client: &IndexClient,
+    pkg: &Package,
+    index: Option<&IndexUrl>,
+    answer: Option<&Answer>,
+    settings: &ProvenanceSettings,
+) -> Observation {
+    if pkg.source.kind != SourceKind::Registry {
+        return Observation::NotApplicable("not from a package index");
+    }
+    let Some(version) = &pkg.version else {
+        return Observation::NotApplicable("no pinned version");
+    };
+    let facts = match answer {
+        Some(Answer::Found(f)) => Some(f),
+        Some(Answer::NotFound { .. }) => {
+            return Observation::NotApplicable("the index has no such project");
+        }
+        Some(Answer::Unavailable { reason }) => {
+            return Observation::IndexUnavailable(reason.clone());
+        }
+        None => return Observation::IndexUnavailable("the index was not asked".into()),
+    };
+    let Some(index) = index else {
+        return Observation::NotApplicable("no index");
+    };
+    let listing = match client
+        .listing(index, &pkg.name, std::slice::from_ref(version))
+        .await
+    {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return Observation::Unknown("the index's Simple API has no such project".into());
+        }
+        Err(why) => return Observation::Unknown(why),
+    };
+    if !listing.supported {
+        return Observation::Unknown(format!(
+            "the index's Simple API is version {}; provenance needs 1.3 or later (PEP 740)",
+            listing.api_version.as_deref().unwrap_or("(not given)")
+        ));
+    }
+    let Some(release) = listing.release(version) else {
+        return Observation::Unknown(format!(
+            "the index's Simple API lists no files for {} {version}",
+            pkg.name
+        ));
+    };
+    let pinned = pinned_links(pkg, release);
+    let mut files = Vec::with_capacity(pinned.len());
+    for (n, link) in pinned.into_iter().enumerate() {
+        let sha = link
+            .sha256
+            .clone()
+            .or_else(|| sha_from(pkg, facts, &link.filename));
+        let state = file_state(
+            client,
+            index,
+            &link,
+            sha.as_deref(),
+            n < MAX_FETCHED_FILES,
+            settings,
+        )
+        .await;
+        files.push(FileObservation {
+            filename: link.filename.clone(),
+            state,
+        });
+    }
+    let (last_attested, unattested_since) = earlier(&listing, release);
+    let last_attested = match last_attested {
+        None => None,
+        Some(r) => {
+            let mut publishers = Vec::new();
+            if let Some(url) = r.links.first().and_then(|l| l.provenance.clone())
+                && let Ok(Some(body)) = client.provenance_document(index, &url).await
+                && let Ok(doc) = Provenance::parse(&body)
+            {
+                publishers = doc.publishers().into_iter().cloned().collect();
+            }
+            Some(EarlierRelease {
+                version: r.version.clone(),
+                uploaded: r.first_upload,
+                publishers,
+            })
+        }
+    };
+    Observation::Observed(Observed {
+        files,
+        last_attested,
+        unattested_since,
+        project_urls: facts.map(|f| f.project_urls.clone()).unwrap_or_default(),
+    })
+}
+
+/// The release's links for the files the lockfile pins (by name, else by
+/// sha256), or every file when it pins none; sdists first.
+fn pinned_links(pkg: &Package, release: &ReleaseAttestation) -> Vec<FileLink> {
+    let mut links: Vec<FileLink> = if pkg.artifacts.is_empty() {
+        release.links.clone()
+    } else {
+        release
+            .links
+            .iter()
+            .filter(|l| {
+                pkg.artifacts.iter().any(|a| {
+                    a.filename.as_deref() == Some(l.filename.as_str())
+                        || (a.sha256().is_some() && a.sha256() == l.sha256.as_deref())
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    links.sort_by(|a, b| {
+        let wheel = |l: &FileLink| l.filename.ends_with(".whl");
+        (wheel(a), &a.filename).cmp(&(wheel(b), &b.filename))
+    });
+    links
+}
+
+fn sha_from(pkg: &Package, facts: Option<&ProjectFacts>, filename: &str) -> Option<String> {
+    if let Some(f) = facts
+        .and_then(|f| pkg.version.as_ref().and_then(|v| f.release(v)))
+        .and_then(|r| r.files.iter().find(|f| f.filename == filename))
+        && let Some(s) = &f.sha256
+    {
+        return Some(s.clone());
+    }
+    pkg.artifacts
+        .iter()
+        .find(|a| a.filename.as_deref() == Some(filename))
+        .and_then(|a| a.sha256().map(str::to_string))
+}
+
+async fn file_state(
+    client: &IndexClient,
+    index: &IndexUrl,
+    link: &FileLink,
+    sha256: Option<&str>,
+    fetch: bool,
+    settings: &ProvenanceSettings,
+) -> FileState {
+    let Some(url) = &link.provenance else {
+        return FileState::None;
+    };
+    if link.listed && !fetch {
+        return FileState::Attested {
+            publishers: Vec::new(),
+            verdicts: Vec::new(),
+        };
+    }
+    if !link.listed && !fetch {
+        return FileState::Unknown(format!(
+            "the index does not list its provenance, and customs asks the Integrity API for the first {MAX_FETCHED_FILES} files only"
+        ));
+    }
+    let body = match client.provenance_document(index, url).await {
+        Ok(Some(b)) => b,
+        // The Integrity API's 404 is an answer: no provenance. A URL the index
+        // listed that then 404s is not.
+        Ok(None) if !link.listed => return FileState::None,
+        Ok(None) => {
+            return FileState::Unknown(format!("the index lists {url} but answers 404"));
+        }
+        Err(why) => return FileState::Unknown(why),
+    };
+    let doc = match Provenance::parse(&body) {
+        Ok(d) => d,
+        Err(e) => {
+            return FileState::Attested {
+                publishers: Vec::new(),
+                verdicts: vec![Verdict::Invalid(format!("{url}: {e}"))],
+            };
+        }
+    };
+    let mut verdicts = Vec::new();
+    for b in &doc.bundles {
+        for a in &b.attestations {
+            verdicts.push(match sha256 {
+                Some(sha) => settings.verifier.verify(a, sha, &b.publisher),
+                None => Verdict::Unverifiable(
+                    "neither the index nor the lockfile gives the file's sha256".into(),
+                ),
+            });
+        }
+    }
+    if verdicts.is_empty() {
+        verdicts.push(Verdict::Invalid(format!(
+            "{url}: the provenance object holds no attestation"
+        )));
+    }
+    FileState::Attested {
+        publishers: doc.publishers().into_iter().cloned().collect(),
+        verdicts,
+    }
+}
+
+/// The most recent release uploaded before `this` that had provenance, and how
+/// many releases without provenance were uploaded in between.
+fn earlier<'a>(
+    listing: &'a ProvenanceListing,
+    this: &ReleaseAttestation,
+) -> (Option<&'a ReleaseAttestation>, usize) {
+    let Some(t) = this.first_upload else {
+        return (None, 0);
+    };
+    let mut before: Vec<&ReleaseAttestation> = listing
+        .releases
+        .iter()
+        .filter(|r| r.first_upload.is_some_and(|u| u < t) && r.files > 0)
+        .collect();
+    before.sort_by_key(|r| std::cmp::Reverse(r.first_upload));
+    let mut between = 0;
+    for r in before {
+        if r.attested > 0 {
+            return (Some(r), between);
+        }
+        between += 1;
+    }
+    (None, between)
+}
