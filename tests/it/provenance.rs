@@ -722,3 +722,31 @@ attestation-identities = [{{ kind = "GitHub", repository = "{repository}" }}]
         );
     }
 }
+
+#[test]
+fn the_table_sums_up_provenance_states() {
+    let server = serve(&Index {
+        api: "1.1",
+        list_none: false,
+        ..Index::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "sampleproject==4.0.0\n",
+    )
+    .unwrap();
+    let (_, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--no-scan",
+        "--as-of",
+        "2026-11-01T00:00:00Z",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    assert!(
+        out.contains("provenance (PEP 740): 1 unknown (the index's Simple API is version 1.1"),
+        "{out}\n{err}"
+    );
+}
