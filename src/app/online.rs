@@ -1,0 +1,207 @@
+//! The index phase of `audit` and `check`: ask the index, run the release,
+//! provenance and archive checks.
+
+use super::*;
+
+/// The index to ask for a package: its recorded index, unless that is the
+/// public default and the user named a mirror; else the user's; else the default.
+pub(super) fn index_for(pkg: &Package, user: Option<&IndexUrl>, default: &IndexUrl) -> IndexUrl {
+    let recorded = pkg
+        .index_url
+        .as_deref()
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        .and_then(|u| IndexUrl::parse(u).ok());
+    match (recorded, user) {
+        (Some(r), Some(u)) if r == *default => u.clone(),
+        (Some(r), _) => r,
+        (None, Some(u)) => u.clone(),
+        (None, None) => default.clone(),
+    }
+}
+
+pub(super) fn cache_root(args: &ReportArgs) -> Option<PathBuf> {
+    if args.no_cache {
+        return None;
+    }
+    if let Some(d) = &args.cache_dir {
+        return Some(d.clone());
+    }
+    use etcetera::BaseStrategy;
+    etcetera::choose_base_strategy()
+        .ok()
+        .map(|b| b.cache_dir().join("customs"))
+}
+
+/// What the index checks produced: findings, and per package the index
+/// status, the scan status (`None` with `--no-scan`) and the provenance status
+/// (`None` with `--no-provenance`).
+pub(super) struct IndexOutcome {
+    pub(super) findings: Vec<Finding>,
+    pub(super) statuses: Vec<IndexStatus>,
+    pub(super) scans: Option<Vec<ScanStatus>>,
+    pub(super) provenance: Option<Vec<ProvenanceStatus>>,
+}
+
+/// Asks the index about every checkable package and runs the release checks.
+pub(super) fn release_checks(
+    packages: &[Package],
+    args: &ReportArgs,
+    settings: &RunSettings,
+    config: &Config,
+    as_of: Timestamp,
+    messages: &mut Vec<String>,
+) -> Result<IndexOutcome> {
+    let default = IndexUrl::parse(crate::index::DEFAULT_INDEX_URL).map_err(anyhow::Error::msg)?;
+    let user = settings
+        .user_index
+        .as_deref()
+        .map(IndexUrl::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut by_key: BTreeMap<(IndexUrl, PackageName), Vec<crate::package::Version>> =
+        BTreeMap::new();
+    for p in packages
+        .iter()
+        .filter(|p| p.source.kind == SourceKind::Registry)
+    {
+        let versions = by_key
+            .entry((index_for(p, user.as_ref(), &default), p.name.clone()))
+            .or_default();
+        versions.extend(p.version.clone());
+    }
+    let wanted: Vec<(IndexUrl, PackageName, Vec<crate::package::Version>)> =
+        by_key.into_iter().map(|((i, n), v)| (i, n, v)).collect();
+    let client = IndexClient::new(ClientConfig {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        offline: args.offline,
+        cache_root: cache_root(args),
+        ..ClientConfig::default()
+    })?;
+    let bar = progress_bar(wanted.len());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let answers = if wanted.is_empty() {
+        BTreeMap::new()
+    } else {
+        let tick = || {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        };
+        runtime.block_on(crate::index::ask_all(&client, wanted, &tick))
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let indexes: Vec<IndexUrl> = packages
+        .iter()
+        .map(|p| index_for(p, user.as_ref(), &default))
+        .collect();
+    let keyed: Vec<Option<&crate::index::Answer>> = packages
+        .iter()
+        .zip(&indexes)
+        .map(|(p, i)| answers.get(&(i.clone(), p.name.clone())))
+        .collect();
+    let release_settings = ReleaseSettings {
+        as_of,
+        cooldown: settings.cooldown.clone(),
+        cooldown_exempt: config.cooldown_exempt.clone(),
+    };
+    let mut findings = Vec::new();
+    let mut statuses = Vec::with_capacity(packages.len());
+    for p in packages {
+        let key = (index_for(p, user.as_ref(), &default), p.name.clone());
+        let (f, status) = checks::release::check(p, answers.get(&key), &release_settings);
+        findings.extend(f);
+        statuses.push(status);
+    }
+    let unknown = statuses
+        .iter()
+        .filter(|s| matches!(s, IndexStatus::Unknown(_)))
+        .count();
+    if unknown > 0 {
+        messages.push(format!(
+            "warning: {unknown} package(s) could not be checked against the index (see index-unavailable){}",
+            if settings.fail_on_unknown { "; --fail-on-unknown makes this fail the run" } else { "" }
+        ));
+    }
+    let provenance = if args.no_provenance {
+        None
+    } else {
+        let verifier = match &args.trusted_root {
+            Some(path) => crate::provenance::Verifier::from_file(path)?,
+            None => crate::provenance::Verifier::embedded()?,
+        };
+        let settings = ProvenanceSettings {
+            verifier: std::sync::Arc::new(verifier),
+            require: config.require_attestations.clone(),
+        };
+        let (f, s) = runtime.block_on(checks::provenance::check_all(
+            &client, packages, &indexes, &keyed, &settings,
+        ));
+        findings.extend(f);
+        let unverifiable = s
+            .iter()
+            .flat_map(|p| &p.files)
+            .filter(|f| {
+                f.verification
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("unverifiable"))
+            })
+            .count();
+        if unverifiable > 0 {
+            messages.push(format!(
+                "warning: {unverifiable} attested file(s) could not be verified with {} (see packages[].provenance in the JSON report)",
+                settings.verifier.source()
+            ));
+        }
+        Some(s)
+    };
+    if args.no_scan {
+        return Ok(IndexOutcome {
+            findings,
+            statuses,
+            scans: None,
+            provenance,
+        });
+    }
+    let scan_settings = ScanSettings {
+        all_wheels: args.scan_all_wheels,
+        cache_root: cache_root(args),
+    };
+    let (scan_findings, scans) = runtime.block_on(checks::archives::scan_all(
+        &client,
+        packages,
+        &keyed,
+        &scan_settings,
+    ));
+    findings.extend(scan_findings);
+    let unscanned = scans.iter().filter(|s| s.status == "unknown").count();
+    if unscanned > 0 {
+        messages.push(format!(
+            "warning: the archives of {unscanned} package(s) could not be scanned (see packages[].scan in the JSON report)"
+        ));
+    }
+    Ok(IndexOutcome {
+        findings,
+        statuses,
+        scans: Some(scans),
+        provenance,
+    })
+}
+
+pub(super) fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if len < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} asking the index {pos}/{len} {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
