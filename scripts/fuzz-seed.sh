@@ -3,7 +3,7 @@
 # target (and, with a format byte in front, to `lockfile`); archives to `archive`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in lockfile uv_lock poetry_lock requirements pylock pdm_lock pipfile_lock archive config; do
+for t in lockfile uv_lock poetry_lock requirements pylock pdm_lock pipfile_lock archive config provenance; do
   mkdir -p "fuzz/corpus/$t"
 done
 seed() { # format-index target file
@@ -24,4 +24,8 @@ done
 find testdata -type f \( -name '*.whl' -o -name '*.tar.gz' -o -name '*.zip' -o -name '*.tar.bz2' \) \
   -exec cp {} fuzz/corpus/archive/ \; 2>/dev/null || true
 find testdata -name 'customs.toml' -exec cp {} fuzz/corpus/config/ \; 2>/dev/null || true
+# Provenance objects come from ../shared (other projects' data, never copied into the repo).
+if [ -d ../shared/fixtures/pypi/provenance ]; then
+  cp ../shared/fixtures/pypi/provenance/*.json fuzz/corpus/provenance/
+fi
 for t in fuzz/corpus/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"; done
