@@ -397,12 +397,20 @@ async fn observe(
     let last_attested = match last_attested {
         None => None,
         Some(r) => {
-            let mut publishers = Vec::new();
-            if let Some(url) = r.links.first().and_then(|l| l.provenance.clone())
-                && let Ok(Some(body)) = client.provenance_document(index, &url).await
-                && let Ok(doc) = Provenance::parse(&body)
-            {
-                publishers = doc.publishers().into_iter().cloned().collect();
+            let mut publishers: Vec<Publisher> = Vec::new();
+            for url in r.links.iter().filter_map(|l| l.provenance.as_ref()) {
+                if let Ok(Some(body)) = client.provenance_document(index, url).await
+                    && let Ok(doc) = Provenance::parse(&body)
+                {
+                    for p in doc.publishers() {
+                        if !publishers
+                            .iter()
+                            .any(|q| q.identity_key() == p.identity_key())
+                        {
+                            publishers.push(p.clone());
+                        }
+                    }
+                }
             }
             Some(EarlierRelease {
                 version: r.version.clone(),
@@ -544,4 +552,232 @@ fn earlier<'a>(
         between += 1;
     }
     (None, between)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::RuleId;
+    use crate::package::{Origin, Version};
+
+    fn publisher(repo: &str, workflow: &str) -> Publisher {
+        Publisher::from_json(&serde_json::json!({
+            "kind": "GitHub", "repository": repo, "workflow": workflow
+        }))
+        .unwrap()
+    }
+
+    fn attested(name: &str, p: &Publisher) -> FileObservation {
+        FileObservation {
+            filename: name.into(),
+            state: FileState::Attested {
+                publishers: vec![p.clone()],
+                verdicts: vec![Verdict::Verified {
+                    identity: "x".into(),
+                }],
+            },
+        }
+    }
+
+    fn none(name: &str) -> FileObservation {
+        FileObservation {
+            filename: name.into(),
+            state: FileState::None,
+        }
+    }
+
+    fn pkg() -> Package {
+        Package::new(
+            PackageName::new("demo").unwrap(),
+            Some(Version::new("2.0")),
+            Origin {
+                file: "requirements.txt".into(),
+                line: 3,
+            },
+        )
+    }
+
+    fn settings(require: &[&str]) -> ProvenanceSettings {
+        ProvenanceSettings {
+            verifier: Arc::new(Verifier::embedded().unwrap()),
+            require: require
+                .iter()
+                .map(|n| PackageName::new(n).unwrap())
+                .collect(),
+        }
+    }
+
+    fn rules(findings: &[Finding]) -> Vec<(RuleId, crate::finding::Severity)> {
+        let mut v: Vec<_> = findings.iter().map(|f| (f.rule, f.severity)).collect();
+        v.sort();
+        v
+    }
+
+    fn earlier_release(repo: &str, workflows: &[&str]) -> EarlierRelease {
+        EarlierRelease {
+            version: "1.0".into(),
+            uploaded: "2025-01-01T00:00:00Z".parse().ok(),
+            publishers: workflows.iter().map(|w| publisher(repo, w)).collect(),
+        }
+    }
+
+    #[test]
+    fn states_and_what_each_rule_says() {
+        use crate::finding::Severity::{Critical, High, Medium};
+        let ok = publisher("org/demo", "release.yml");
+        let wheels = publisher("org/demo", "wheels.yml");
+        let s = settings(&[]);
+        let observed = |files, last| {
+            Observation::Observed(Observed {
+                files,
+                last_attested: last,
+                unattested_since: 0,
+                project_urls: vec!["https://github.com/org/demo".into()],
+            })
+        };
+        // Full, same publishers as before (sdist and wheels from two workflows): nothing.
+        let o = observed(
+            vec![
+                attested("demo-2.0.tar.gz", &ok),
+                attested("demo-2.0-py3-none-any.whl", &wheels),
+            ],
+            Some(earlier_release("org/demo", &["release.yml", "wheels.yml"])),
+        );
+        assert_eq!(o.status().state, "full");
+        assert_eq!(rules(&evaluate(&pkg(), &o, &s)), vec![]);
+        // Two workflows within a release that the previous release did not have.
+        let o = observed(
+            vec![
+                attested("demo-2.0.tar.gz", &ok),
+                attested("demo-2.0-py3-none-any.whl", &wheels),
+            ],
+            Some(earlier_release("org/demo", &["release.yml"])),
+        );
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![
+                (RuleId::PublisherChanged, High),
+                (RuleId::PublisherChanged, High)
+            ]
+        );
+        let o = observed(
+            vec![
+                attested("demo-2.0.tar.gz", &ok),
+                attested("demo-2.0-py3-none-any.whl", &wheels),
+            ],
+            None,
+        );
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![(RuleId::PublisherChanged, High)]
+        );
+        // Lost provenance.
+        let o = observed(
+            vec![none("demo-2.0.tar.gz")],
+            Some(earlier_release("org/demo", &["release.yml"])),
+        );
+        assert_eq!(o.status().state, "none");
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![(RuleId::ProvenanceRegressed, High)]
+        );
+        // Never had any: nothing, unless required.
+        let o = observed(vec![none("demo-2.0.tar.gz")], None);
+        assert_eq!(rules(&evaluate(&pkg(), &o, &s)), vec![]);
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &settings(&["demo"]))),
+            vec![(RuleId::ProvenanceMissing, High)]
+        );
+        // Partial.
+        let o = observed(
+            vec![
+                attested("demo-2.0.tar.gz", &ok),
+                none("demo-2.0-py3-none-any.whl"),
+            ],
+            None,
+        );
+        assert_eq!(o.status().state, "partial");
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![(RuleId::ProvenanceRegressed, Medium)]
+        );
+        // A new publisher, and one that is not the project's repository.
+        let evil = publisher("evil/demo", "release.yml");
+        let o = observed(
+            vec![attested("demo-2.0.tar.gz", &evil)],
+            Some(earlier_release("org/demo", &["release.yml"])),
+        );
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![
+                (RuleId::PublisherChanged, Medium),
+                (RuleId::PublisherChanged, High)
+            ]
+        );
+        // An invalid attestation.
+        let o = observed(
+            vec![FileObservation {
+                filename: "demo-2.0.tar.gz".into(),
+                state: FileState::Attested {
+                    publishers: vec![ok.clone()],
+                    verdicts: vec![Verdict::Invalid("bad".into())],
+                },
+            }],
+            None,
+        );
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &s)),
+            vec![(RuleId::ProvenanceInvalid, Critical)]
+        );
+        assert!(
+            o.status().files[0]
+                .verification
+                .as_deref()
+                .unwrap()
+                .starts_with("invalid: bad")
+        );
+        // Unknown: never a finding unless required; a dead index never (index-unavailable says it).
+        let o = Observation::Unknown("mirror".into());
+        assert_eq!(rules(&evaluate(&pkg(), &o, &s)), vec![]);
+        assert_eq!(
+            rules(&evaluate(&pkg(), &o, &settings(&["demo"]))),
+            vec![(RuleId::ProvenanceMissing, Medium)]
+        );
+        let o = Observation::IndexUnavailable("down".into());
+        assert_eq!(rules(&evaluate(&pkg(), &o, &settings(&["demo"]))), vec![]);
+        assert_eq!(o.status().state, "unknown");
+    }
+
+    #[test]
+    fn the_last_attested_release_is_found_by_upload_time() {
+        let r = |v: &str, t: Option<&str>, attested: u32| ReleaseAttestation {
+            version: v.into(),
+            first_upload: t.and_then(|t| t.parse().ok()),
+            files: 1,
+            attested,
+            unlisted: 0,
+            links: Vec::new(),
+        };
+        let listing = ProvenanceListing {
+            api_version: Some("1.4".into()),
+            supported: true,
+            url: String::new(),
+            releases: vec![
+                r("1.0", Some("2024-01-01T00:00:00Z"), 1),
+                r("1.1", Some("2024-02-01T00:00:00Z"), 0),
+                // A backport uploaded after 2.0: not "earlier".
+                r("1.0.1", Some("2024-06-01T00:00:00Z"), 1),
+                r("2.0", Some("2024-03-01T00:00:00Z"), 0),
+                r("0.9", None, 1),
+            ],
+        };
+        let this = listing.release(&Version::new("2.0")).unwrap();
+        let (last, between) = earlier(&listing, this);
+        assert_eq!(
+            (last.map(|r| r.version.as_str()), between),
+            (Some("1.0"), 1)
+        );
+        let first = listing.release(&Version::new("1.0")).unwrap();
+        assert_eq!(earlier(&listing, first).0, None);
+    }
 }

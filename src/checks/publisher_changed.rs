@@ -20,8 +20,10 @@ pub const META: RuleMeta = RuleMeta {
 Reads the publisher of each attested pinned file (PEP 740: for GitHub the repository and workflow,
 for GitLab the repository and workflow file, for Google the service account) and reports:
 
-- a publisher other than that of the previous attested release (high);
-- more than one publisher within the locked release (high);
+- a publisher that the previous attested release did not have (its sdist's and a wheel's
+  publishers are compared) (high);
+- more than one publisher within the locked release, unless the previous attested release had the
+  same ones (high);
 - a `pylock.toml` `attestation-identities` entry that no publisher matches (high);
 - a publisher repository that none of the project's source URLs on the same forge names (medium,
   low confidence: project URLs are written by the project and go stale after renames).
@@ -57,7 +59,28 @@ pub fn check(pkg: &Package, o: &Observed) -> Vec<Finding> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if now.len() > 1 {
+    // A publisher the previous attested release did not have (its sdist's and
+    // a wheel's publishers are known).
+    let new: Vec<&Publisher> = match &o.last_attested {
+        Some(last) if !last.publishers.is_empty() => now
+            .iter()
+            .filter(|p| {
+                !last
+                    .publishers
+                    .iter()
+                    .any(|q| q.identity_key() == p.identity_key())
+            })
+            .copied()
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Several publishers in one release, unless the previous attested release
+    // had the same ones (a project whose sdist and wheels come from two workflows).
+    let usual = o
+        .last_attested
+        .as_ref()
+        .is_some_and(|l| !l.publishers.is_empty() && new.is_empty());
+    if now.len() > 1 && !usual {
         let mut f = Finding::for_package(RuleId::PublisherChanged, pkg);
         for p in &now {
             f = f.evidence("publisher", p.to_string());
@@ -70,24 +93,18 @@ pub fn check(pkg: &Package, o: &Observed) -> Vec<Finding> {
         )));
     }
     if let Some(last) = &o.last_attested
-        && !now.is_empty()
-        && !last.publishers.is_empty()
-        && !now.iter().any(|p| {
-            last.publishers
-                .iter()
-                .any(|q| q.identity_key() == p.identity_key())
-        })
+        && !new.is_empty()
     {
         let before: Vec<&Publisher> = last.publishers.iter().collect();
         out.push(
             Finding::for_package(RuleId::PublisherChanged, pkg)
-                .evidence("publisher", list(&now))
+                .evidence("publisher", list(&new))
                 .evidence("previous-publisher", list(&before))
                 .evidence("previous-release", last.version.clone())
                 .message(format!(
                     "{} {version} was published by {}; the previous attested release {} by {}",
                     pkg.name,
-                    list(&now),
+                    list(&new),
                     last.version,
                     list(&before)
                 )),

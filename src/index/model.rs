@@ -196,8 +196,8 @@ pub struct ReleaseAttestation {
     pub attested: u32,
     /// How many the index lists without saying (Integrity API only).
     pub unlisted: u32,
-    /// Every file for the releases customs checks; one attested file otherwise
-    /// (enough to learn the release's publisher).
+    /// Every file for the releases customs checks; otherwise one attested
+    /// sdist and one attested wheel (enough to learn the release's publishers).
     pub links: Vec<FileLink>,
 }
 

@@ -265,12 +265,23 @@ impl SimpleProject {
             .map(|mut r| {
                 let v = crate::package::Version::new(&r.version);
                 if !keep.contains(&v) {
-                    let sample = r
-                        .links
-                        .iter()
-                        .find(|l| l.listed && l.provenance.is_some())
-                        .cloned();
-                    r.links = sample.into_iter().collect();
+                    // One attested sdist and one attested wheel: enough to learn
+                    // the publishers of a project whose sdist and wheels come
+                    // from different workflows.
+                    let attested = |wheel: bool| {
+                        r.links
+                            .iter()
+                            .find(|l| {
+                                l.listed
+                                    && l.provenance.is_some()
+                                    && l.filename.ends_with(".whl") == wheel
+                            })
+                            .cloned()
+                    };
+                    r.links = [attested(false), attested(true)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
                 }
                 r
             })
