@@ -78,6 +78,8 @@ pub enum Observation {
     Unknown(String),
     /// The index could not answer at all (`index-unavailable` reports it).
     IndexUnavailable(String),
+    /// The index's Simple API predates provenance (1.3): no project there can say.
+    Unsupported(String),
     /// What the index says.
     Observed(Observed),
 }
@@ -170,12 +172,14 @@ impl Observation {
                 publishers: Vec::new(),
                 files: Vec::new(),
             },
-            Self::Unknown(why) | Self::IndexUnavailable(why) => ProvenanceStatus {
-                state: "unknown",
-                reason: Some(why.clone()),
-                publishers: Vec::new(),
-                files: Vec::new(),
-            },
+            Self::Unknown(why) | Self::IndexUnavailable(why) | Self::Unsupported(why) => {
+                ProvenanceStatus {
+                    state: "unknown",
+                    reason: Some(why.clone()),
+                    publishers: Vec::new(),
+                    files: Vec::new(),
+                }
+            }
             Self::Observed(o) => {
                 let unknown: Vec<&str> = o
                     .files
@@ -276,7 +280,7 @@ pub fn evaluate(
     let required = settings.require.contains(&pkg.name) || !pkg.attestation_identities.is_empty();
     match observation {
         Observation::NotApplicable(_) | Observation::IndexUnavailable(_) => {}
-        Observation::Unknown(why) => {
+        Observation::Unknown(why) | Observation::Unsupported(why) => {
             if required {
                 out.push(provenance_missing::unknown(pkg, why));
             }
@@ -302,15 +306,54 @@ pub async fn check_all(
     settings: &ProvenanceSettings,
 ) -> (Vec<Finding>, Vec<ProvenanceStatus>) {
     let limit = client.config().concurrency.max(1);
-    let observations: Vec<Observation> = futures::stream::iter(packages.iter().enumerate())
-        .map(|(i, pkg)| {
-            observe(
-                client,
-                pkg,
-                indexes.get(i),
-                answers.get(i).copied().flatten(),
-                settings,
-            )
+    let ask = |i: usize| {
+        observe(
+            client,
+            &packages[i],
+            indexes.get(i),
+            answers.get(i).copied().flatten(),
+            settings,
+        )
+    };
+    // One package per index first: an index whose Simple API predates 1.3
+    // (most mirrors) cannot say for any project, so the others are not asked.
+    let mut first: std::collections::BTreeMap<&IndexUrl, usize> = Default::default();
+    for (i, index) in indexes.iter().enumerate().take(packages.len()) {
+        if matches!(answers.get(i).copied().flatten(), Some(Answer::Found(_)))
+            && packages[i].version.is_some()
+            && packages[i].source.kind == SourceKind::Registry
+        {
+            first.entry(index).or_insert(i);
+        }
+    }
+    let probes: Vec<(usize, Observation)> = futures::stream::iter(first.values().copied())
+        .map(|i| async move { (i, ask(i).await) })
+        .buffer_unordered(limit)
+        .collect()
+        .await;
+    let mut unsupported: std::collections::BTreeMap<&IndexUrl, String> = Default::default();
+    for (i, o) in &probes {
+        if let Observation::Unsupported(why) = o {
+            unsupported.insert(&indexes[*i], why.clone());
+        }
+    }
+    let mut probed: std::collections::BTreeMap<usize, Observation> = probes.into_iter().collect();
+    let observations: Vec<Observation> = futures::stream::iter(0..packages.len())
+        .map(|i| {
+            let known = probed.remove(&i).or_else(|| {
+                let why = indexes.get(i).and_then(|x| unsupported.get(x))?;
+                let pkg = &packages[i];
+                (matches!(answers.get(i).copied().flatten(), Some(Answer::Found(_)))
+                    && pkg.version.is_some()
+                    && pkg.source.kind == SourceKind::Registry)
+                    .then(|| Observation::Unsupported(why.clone()))
+            });
+            async move {
+                match known {
+                    Some(o) => o,
+                    None => ask(i).await,
+                }
+            }
         })
         .buffered(limit)
         .collect()
@@ -361,7 +404,7 @@ async fn observe(
         Err(why) => return Observation::Unknown(why),
     };
     if !listing.supported {
-        return Observation::Unknown(format!(
+        return Observation::Unsupported(format!(
             "the index's Simple API is version {}; provenance needs 1.3 or later (PEP 740)",
             listing.api_version.as_deref().unwrap_or("(not given)")
         ));

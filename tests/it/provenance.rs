@@ -598,9 +598,16 @@ fn a_mirror_without_simple_api_1_3_never_claims_provenance_is_missing() {
             std::fs::read(testdata("index/simple/sampleproject.json")).unwrap(),
         )],
     );
-    let (_, report, _) = audit(&mirror, "sampleproject==4.0.0", &[]);
-    assert_eq!(report["packages"][0]["provenance"]["state"], "unknown");
+    mirror.project("six");
+    let (_, report, _) = audit(&mirror, "sampleproject==4.0.0\nsix==1.16.0", &[]);
+    for p in report["packages"].as_array().unwrap() {
+        assert_eq!(p["provenance"]["state"], "unknown", "{p}");
+        assert!(p["provenance"]["reason"].as_str().unwrap().contains("1.1"));
+    }
     assert_eq!(provenance_findings(&report), vec![]);
+    // One project's page tells the index's API version: the others are not asked.
+    assert_eq!(mirror.hits("/simple/sampleproject/"), 1);
+    assert_eq!(mirror.hits("/simple/six/"), 0);
 }
 
 #[test]
