@@ -757,3 +757,57 @@ fn the_table_sums_up_provenance_states() {
         "{out}\n{err}"
     );
 }
+
+/// Opt-in (`CUSTOMS_LIVE_TESTS=1`, never in CI): the public index's real
+/// provenance for sampleproject 4.0.0. On an index without Simple API 1.3 (a
+/// mirror) the state is unknown, which the test accepts and says.
+#[test]
+#[ignore = "talks to the public index; run with CUSTOMS_LIVE_TESTS=1 --ignored"]
+fn live_public_index_provenance() {
+    if std::env::var("CUSTOMS_LIVE_TESTS").as_deref() != Ok("1") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--format",
+        "json",
+        "--no-scan",
+        "requirements.txt",
+    ]));
+    assert!(code == 0 || code == 1, "{err}\n{out}");
+    let report = json(&out);
+    let p = &report["packages"][0]["provenance"];
+    if p["state"] == "unknown" {
+        println!("the index cannot say: {}", p["reason"]);
+        return;
+    }
+    assert_eq!(p["state"], "full", "{p}");
+    assert_eq!(p["publishers"][0], "GitHub pypa/sampleproject release.yml");
+    assert!(
+        p["files"][0]["verification"]
+            .as_str()
+            .unwrap()
+            .starts_with("verified")
+    );
+}
+
+#[test]
+fn a_failing_simple_api_makes_provenance_unknown_with_the_reason() {
+    let server = serve(&Index::default());
+    server.route("/simple/sampleproject/", vec![Reply::status(503)]);
+    let t = std::time::Instant::now();
+    let (_, report, err) = audit(&server, "sampleproject==4.0.0", &[]);
+    let p = &report["packages"][0]["provenance"];
+    assert_eq!(p["state"], "unknown", "{p}\n{err}");
+    assert!(p["reason"].as_str().unwrap().contains("503"), "{p}");
+    assert_eq!(provenance_findings(&report), vec![]);
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    // The index itself answered: the release checks ran.
+    assert_eq!(report["packages"][0]["index"]["status"], "checked");
+}
