@@ -354,32 +354,66 @@ impl Verifier {
         let policy = sigstore_verify::VerificationPolicy::any_identity();
         let result = match self.inner.verify(digest, &bundle, &policy) {
             Ok(r) => r,
-            Err(e) => return self.classify(&e, parsed.integrated_time),
+            Err(e) => {
+                return self.classify(&e, parsed.integrated_time, Timestamp::now(), Some(&parsed));
+            }
         };
         let identity = result.identity().map(|s| s.as_str().to_string());
-        let issuer = result.issuer().map(str::to_string);
-        match identity_matches(publisher, identity.as_deref(), issuer.as_deref()) {
-            Ok(()) => Verdict::Verified {
-                identity: identity.unwrap_or_default(),
+        let claims = result.certificate().map(|c| &c.ci_claims);
+        let signer = Signer {
+            identity: identity.as_deref().unwrap_or(""),
+            issuer: result.issuer().unwrap_or(""),
+            source_repository: claims.and_then(|c| c.source_repository_uri.as_deref()),
+            build_config: claims.and_then(|c| c.build_config_uri.as_deref()),
+        };
+        match identity_matches(publisher, &signer) {
+            Ok(true) => Verdict::Verified {
+                identity: signer.identity.to_string(),
             },
+            Ok(false) => Verdict::Unverifiable(format!(
+                "the signature verifies, but customs cannot tie a {} publisher to the certificate identity {}",
+                publisher.kind, signer.identity
+            )),
             Err(why) => Verdict::Invalid(why),
         }
     }
 
-    fn classify(&self, e: &sigstore_verify::Error, integrated: Option<Timestamp>) -> Verdict {
-        use sigstore_verify::{CertificateError, Error};
-        // A key the root does not hold: an unknown log, no log key valid at the
-        // entry's time, no CA valid then. Forged, or merely newer than the root.
-        let unknown_key = matches!(
-            e,
-            Error::TransparencyLog(_)
-                | Error::Certificate(CertificateError::NoValidAuthority { .. })
-        );
-        let root_too_old = match (integrated, self.newest_key) {
-            (Some(t), Some(newest)) => t > newest,
+    fn classify(
+        &self,
+        e: &sigstore_verify::Error,
+        integrated: Option<Timestamp>,
+        now: Timestamp,
+        attestation: Option<&Attestation>,
+    ) -> Verdict {
+        use sigstore_verify::{CertificateError, Error, TransparencyLogError};
+        // Only "the root holds no key for this": an unknown log, no log key
+        // valid at the entry's time, no CA valid then. Every other failure
+        // (a bad SET, a bad inclusion proof, a bad signature...) is invalid.
+        let no_key = match e {
+            Error::TransparencyLog(TransparencyLogError::UnknownLog { .. })
+            | Error::Certificate(CertificateError::NoValidAuthority { .. }) => true,
+            Error::TransparencyLog(TransparencyLogError::InclusionPromise(m)) => {
+                m.contains("No log key valid")
+            }
             _ => false,
         };
-        if unknown_key && root_too_old {
+        // The entry's time is the attacker's to write: it must lie after every
+        // key of the root (a newer key would explain the failure) and not in
+        // the future.
+        let plausible = match (integrated, self.newest_key) {
+            (Some(t), Some(newest)) => {
+                t > newest && t <= now + jiff::SignedDuration::from_hours(24)
+            }
+            _ => false,
+        };
+        if no_key && plausible {
+            // Before calling it "newer than the root", check what can be checked
+            // without the log: a signature that does not verify is a forgery.
+            if let Some(a) = attestation
+                && let Err(why) = a.signature_holds()
+            {
+                return Verdict::Invalid(why);
+            }
             Verdict::Unverifiable(format!(
                 "{e}: the entry is newer than every key of {} (update customs, or pass a current root with --trusted-root)",
                 self.source
@@ -414,61 +448,80 @@ fn collect_starts(v: &Value, out: &mut Vec<Timestamp>) {
     }
 }
 
-/// Whether the certificate identity is the publisher's.
-fn identity_matches(
-    publisher: &Publisher,
-    identity: Option<&str>,
-    issuer: Option<&str>,
-) -> Result<(), String> {
-    let identity = identity.unwrap_or("");
-    let issuer = issuer.unwrap_or("");
-    let (want_issuer, ok) = match publisher.kind.as_str() {
-        "GitHub" => {
-            let (Some(repo), Some(workflow)) = (&publisher.repository, &publisher.workflow) else {
-                return Err(format!(
-                    "the publisher ({publisher}) lacks a repository or workflow"
-                ));
-            };
-            let prefix = format!("https://github.com/{repo}/.github/workflows/{workflow}@");
-            (
-                GITHUB_ISSUER,
-                starts_with_ignore_case(identity, &prefix, repo.len() + 19),
-            )
+/// What the certificate says about who signed.
+#[derive(Debug, Default)]
+struct Signer<'a> {
+    /// The SAN (for GitHub, the job's workflow ref, which may be a reusable workflow).
+    identity: &'a str,
+    /// The OIDC issuer.
+    issuer: &'a str,
+    /// Fulcio's Source Repository URI claim.
+    source_repository: Option<&'a str>,
+    /// Fulcio's Build Config URI claim: the top-level workflow, which is what a
+    /// Trusted Publisher names.
+    build_config: Option<&'a str>,
+}
+
+/// Whether the certificate is the publisher's. `Ok(false)`: customs cannot
+/// tell for this kind of publisher.
+fn identity_matches(publisher: &Publisher, signer: &Signer<'_>) -> Result<bool, String> {
+    let forge = |host: &str, issuer: &str, sep: &str| -> Result<bool, String> {
+        let (Some(repo), Some(workflow)) = (&publisher.repository, &publisher.workflow) else {
+            return Err(format!(
+                "the publisher ({publisher}) lacks a repository or workflow"
+            ));
+        };
+        if signer.issuer != issuer {
+            return Err(format!(
+                "the certificate was issued by {:?}, not the {} issuer {issuer}",
+                signer.issuer, publisher.kind
+            ));
         }
-        "GitLab" => {
-            let (Some(repo), Some(workflow)) = (&publisher.repository, &publisher.workflow) else {
-                return Err(format!(
-                    "the publisher ({publisher}) lacks a repository or workflow"
-                ));
-            };
-            let prefix = format!("https://gitlab.com/{repo}//{workflow}@");
-            (
-                GITLAB_ISSUER,
-                starts_with_ignore_case(identity, &prefix, repo.len() + 19),
-            )
+        let repo_url = format!("https://{host}/{repo}");
+        if let Some(source) = signer.source_repository
+            && !source.eq_ignore_ascii_case(&repo_url)
+        {
+            return Err(format!(
+                "the certificate's source repository {source} is not the publisher {publisher}"
+            ));
         }
+        // The workflow that ran: the Build Config URI where Fulcio gives it
+        // (a reusable workflow's ref is in the SAN then), else the SAN.
+        let ran = signer.build_config.unwrap_or(signer.identity);
+        let prefix = format!("{repo_url}/{sep}{workflow}@");
+        if !starts_with_ignore_case(ran, &prefix, repo_url.len()) {
+            return Err(format!(
+                "the certificate's workflow {ran} is not the publisher {publisher}"
+            ));
+        }
+        Ok(true)
+    };
+    match publisher.kind.as_str() {
+        "GitHub" => forge("github.com", GITHUB_ISSUER, ".github/workflows/"),
+        "GitLab" => forge("gitlab.com", GITLAB_ISSUER, "/"),
         "Google" => {
             let Some(email) = &publisher.email else {
                 return Err(format!("the publisher ({publisher}) lacks an email"));
             };
-            (GOOGLE_ISSUER, identity.eq_ignore_ascii_case(email))
+            if signer.issuer != GOOGLE_ISSUER {
+                return Err(format!(
+                    "the certificate was issued by {:?}, not the Google issuer {GOOGLE_ISSUER}",
+                    signer.issuer
+                ));
+            }
+            if !signer.identity.eq_ignore_ascii_case(email) {
+                return Err(format!(
+                    "the certificate identity {} is not the publisher {publisher}",
+                    signer.identity
+                ));
+            }
+            Ok(true)
         }
-        // Kinds whose certificate identity customs cannot derive: the
-        // signature still verified; the identity is reported as is.
-        _ => return Ok(()),
-    };
-    if issuer != want_issuer {
-        return Err(format!(
-            "the certificate was issued for {issuer:?}, not the {} issuer {want_issuer}",
-            publisher.kind
-        ));
+        // Any Fulcio certificate verifies without an identity policy, and
+        // anyone can get one: for kinds customs cannot map to a certificate
+        // identity, a valid signature proves nothing about the publisher.
+        _ => Ok(false),
     }
-    if !ok {
-        return Err(format!(
-            "the certificate identity {identity} is not the publisher {publisher}"
-        ));
-    }
-    Ok(())
 }
 
 /// `prefix` must match `s`; its first `fold` bytes (the host and repository,
@@ -489,6 +542,10 @@ fn starts_with_ignore_case(s: &str, prefix: &str, fold: usize) -> bool {
 struct Attestation {
     /// The attestation rewritten as a Sigstore bundle (v0.3).
     bundle_json: String,
+    /// The statement's bytes, the signature and the certificate (DER).
+    statement: Vec<u8>,
+    signature: Vec<u8>,
+    certificate: Vec<u8>,
     /// The sha256 digests of the statement's subjects.
     subject_sha256: Vec<String>,
     /// The Rekor integrated time of the first entry.
@@ -521,10 +578,17 @@ impl Attestation {
         if entries.is_empty() {
             return Err("no transparency log entry".into());
         }
-        let statement = base64::engine::general_purpose::STANDARD
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let statement_bytes = b64
             .decode(statement_b64)
             .map_err(|e| format!("the statement is not base64: {e}"))?;
-        let statement: Value = serde_json::from_slice(&statement)
+        let signature_bytes = b64
+            .decode(signature)
+            .map_err(|e| format!("the signature is not base64: {e}"))?;
+        let certificate_bytes = b64
+            .decode(certificate)
+            .map_err(|e| format!("the certificate is not base64: {e}"))?;
+        let statement: Value = serde_json::from_slice(&statement_bytes)
             .map_err(|e| format!("the statement is not JSON: {e}"))?;
         let subject_sha256 = statement
             .get("subject")
@@ -559,9 +623,29 @@ impl Attestation {
         });
         Ok(Self {
             bundle_json: bundle.to_string(),
+            statement: statement_bytes,
+            signature: signature_bytes,
+            certificate: certificate_bytes,
             subject_sha256,
             integrated_time,
         })
+    }
+
+    /// Whether the signature over the statement (DSSE PAE) verifies with the
+    /// certificate's key: what can be checked without the log and the CA.
+    fn signature_holds(&self) -> Result<(), String> {
+        use sigstore_verify::types::{DerCertificate, SignatureBytes, pae};
+        let cert = DerCertificate::from_bytes(&self.certificate);
+        let info = sigstore_verify::crypto::parse_certificate_info(&cert)
+            .map_err(|e| format!("the certificate does not parse: {e}"))?;
+        let message = pae("application/vnd.in-toto+json", &self.statement);
+        sigstore_verify::crypto::verify_signature(
+            &info.public_key,
+            &message,
+            &SignatureBytes::from_bytes(&self.signature),
+            info.key_algorithm.default_signing_scheme(),
+        )
+        .map_err(|e| format!("the signature over the statement does not verify: {e}"))
     }
 }
 
@@ -644,16 +728,62 @@ mod tests {
             email: None,
             other: Default::default(),
         };
+        let signer = |identity, issuer, source, build| Signer {
+            identity,
+            issuer,
+            source_repository: source,
+            build_config: build,
+        };
         let san =
             "https://github.com/PyPA/sampleproject/.github/workflows/release.yml@refs/tags/v4.0.0";
-        assert!(identity_matches(&gh, Some(san), Some(GITHUB_ISSUER)).is_ok());
-        assert!(identity_matches(&gh, Some(san), Some(GITLAB_ISSUER)).is_err());
+        assert_eq!(
+            identity_matches(&gh, &signer(san, GITHUB_ISSUER, None, None)),
+            Ok(true)
+        );
+        assert!(identity_matches(&gh, &signer(san, GITLAB_ISSUER, None, None)).is_err());
         let other =
             "https://github.com/evil/sampleproject/.github/workflows/release.yml@refs/tags/v4.0.0";
-        assert!(identity_matches(&gh, Some(other), Some(GITHUB_ISSUER)).is_err());
+        assert!(identity_matches(&gh, &signer(other, GITHUB_ISSUER, None, None)).is_err());
         let wf = "https://github.com/pypa/sampleproject/.github/workflows/release.yml.evil@x";
-        assert!(identity_matches(&gh, Some(wf), Some(GITHUB_ISSUER)).is_err());
-        assert!(identity_matches(&gh, None, None).is_err());
+        assert!(identity_matches(&gh, &signer(wf, GITHUB_ISSUER, None, None)).is_err());
+        assert!(identity_matches(&gh, &signer("", "", None, None)).is_err());
+        // A reusable workflow: the SAN names it, the Build Config URI the caller.
+        let reusable =
+            "https://github.com/org/shared/.github/workflows/publish.yml@refs/heads/main";
+        assert_eq!(
+            identity_matches(
+                &gh,
+                &signer(
+                    reusable,
+                    GITHUB_ISSUER,
+                    Some("https://github.com/pypa/sampleproject"),
+                    Some(san)
+                )
+            ),
+            Ok(true)
+        );
+        // The source repository claim must agree too.
+        assert!(
+            identity_matches(
+                &gh,
+                &signer(
+                    san,
+                    GITHUB_ISSUER,
+                    Some("https://github.com/evil/x"),
+                    Some(san)
+                )
+            )
+            .is_err()
+        );
+        // Kinds customs cannot map are never "verified".
+        let odd = Publisher {
+            kind: "ActiveState".into(),
+            ..gh.clone()
+        };
+        assert_eq!(
+            identity_matches(&odd, &signer(san, GITHUB_ISSUER, None, None)),
+            Ok(false)
+        );
         assert!(!starts_with_ignore_case("é", "abc", 2));
     }
 }

@@ -95,6 +95,8 @@ pub struct Observed {
     pub unattested_since: usize,
     /// The project's source repository URLs (from the JSON API).
     pub project_urls: Vec<String>,
+    /// Whether the lockfile pins files (else every file of the release is judged).
+    pub pinned: bool,
 }
 
 /// A release's provenance state.
@@ -127,7 +129,16 @@ impl Observed {
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
         for f in &self.files {
-            match f.state {
+            match &f.state {
+                // An attestation that cannot be verified proves nothing either way.
+                FileState::Attested { verdicts, .. }
+                    if verdicts
+                        .iter()
+                        .any(|v| matches!(v, Verdict::Unverifiable(_)))
+                        && !verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_))) =>
+                {
+                    c.2 += 1;
+                }
                 FileState::Attested { .. } => c.0 += 1,
                 FileState::None => c.1 += 1,
                 FileState::Unknown(_) => c.2 += 1,
@@ -139,10 +150,11 @@ impl Observed {
     /// The release's state.
     pub fn state(&self) -> State {
         match self.counts() {
-            (0, 0, _) => State::Unknown,
-            (_, 0, _) => State::Full,
-            (0, _, _) => State::None,
-            _ => State::Partial,
+            (a, n, _) if a > 0 && n > 0 => State::Partial,
+            (a, 0, 0) if a > 0 => State::Full,
+            (0, n, 0) if n > 0 => State::None,
+            // Some files could not be checked: no claim about the release.
+            _ => State::Unknown,
         }
     }
 
@@ -150,7 +162,14 @@ impl Observed {
     pub fn publishers(&self) -> Vec<&Publisher> {
         let mut out: Vec<&Publisher> = Vec::new();
         for f in &self.files {
-            if let FileState::Attested { publishers, .. } = &f.state {
+            if let FileState::Attested {
+                publishers,
+                verdicts,
+            } = &f.state
+                && verdicts
+                    .iter()
+                    .all(|v| matches!(v, Verdict::Verified { .. }))
+            {
                 for p in publishers {
                     if !out.iter().any(|q| q.identity_key() == p.identity_key()) {
                         out.push(p);
@@ -186,7 +205,13 @@ impl Observation {
                     .iter()
                     .filter_map(|f| match &f.state {
                         FileState::Unknown(why) => Some(why.as_str()),
-                        _ => None,
+                        FileState::Attested { verdicts, .. } => {
+                            verdicts.iter().find_map(|v| match v {
+                                Verdict::Unverifiable(why) => Some(why.as_str()),
+                                _ => None,
+                            })
+                        }
+                        FileState::None => None,
                     })
                     .collect();
                 ProvenanceStatus {
@@ -416,6 +441,14 @@ async fn observe(
         ));
     };
     let pinned = pinned_links(pkg, release);
+    // A package that must be attested has every pinned file checked.
+    let required = settings.require.contains(&pkg.name) || !pkg.attestation_identities.is_empty();
+    let cap = if required {
+        usize::MAX
+    } else {
+        MAX_FETCHED_FILES
+    };
+    let page_lists = listing.lists_provenance();
     let mut files = Vec::with_capacity(pinned.len());
     for (n, link) in pinned.into_iter().enumerate() {
         let sha = link
@@ -427,7 +460,8 @@ async fn observe(
             index,
             &link,
             sha.as_deref(),
-            n < MAX_FETCHED_FILES,
+            n < cap,
+            page_lists,
             settings,
         )
         .await;
@@ -467,6 +501,7 @@ async fn observe(
         last_attested,
         unattested_since,
         project_urls: facts.map(|f| f.project_urls.clone()).unwrap_or_default(),
+        pinned: !pkg.artifacts.is_empty(),
     })
 }
 
@@ -515,6 +550,7 @@ async fn file_state(
     link: &FileLink,
     sha256: Option<&str>,
     fetch: bool,
+    page_lists: bool,
     settings: &ProvenanceSettings,
 ) -> FileState {
     let Some(url) = &link.provenance else {
@@ -535,7 +571,12 @@ async fn file_state(
         Ok(Some(b)) => b,
         // The Integrity API's 404 is an answer: no provenance. A URL the index
         // listed that then 404s is not.
-        Ok(None) if !link.listed => return FileState::None,
+        Ok(None) if !link.listed && page_lists => return FileState::None,
+        Ok(None) if !link.listed => {
+            return FileState::Unknown(format!(
+                "the index's Simple API lists no provenance for any file and {url} answers 404: the index may not serve the Integrity API"
+            ));
+        }
         Ok(None) => {
             return FileState::Unknown(format!("the index lists {url} but answers 404"));
         }
@@ -566,6 +607,13 @@ async fn file_state(
             "{url}: the provenance object holds no attestation"
         )));
     }
+    if !verdicts
+        .iter()
+        .all(|v| matches!(v, Verdict::Verified { .. }))
+    {
+        // Not kept: a bad answer is asked again next time instead of sticking.
+        client.forget_provenance_document(index, url);
+    }
     FileState::Attested {
         publishers: doc.publishers().into_iter().cloned().collect(),
         verdicts,
@@ -584,7 +632,7 @@ fn earlier<'a>(
     let mut before: Vec<&ReleaseAttestation> = listing
         .releases
         .iter()
-        .filter(|r| r.first_upload.is_some_and(|u| u < t) && r.files > 0)
+        .filter(|r| r.first_upload.is_some_and(|u| u < t) && r.files > 0 && !r.yanked)
         .collect();
     before.sort_by_key(|r| std::cmp::Reverse(r.first_upload));
     let mut between = 0;
@@ -676,6 +724,7 @@ mod tests {
                 last_attested: last,
                 unattested_since: 0,
                 project_urls: vec!["https://github.com/org/demo".into()],
+                pinned: true,
             })
         };
         // Full, same publishers as before (sdist and wheels from two workflows): nothing.
@@ -710,9 +759,10 @@ mod tests {
             ],
             None,
         );
+        // No baseline to compare with: medium.
         assert_eq!(
             rules(&evaluate(&pkg(), &o, &s)),
-            vec![(RuleId::PublisherChanged, High)]
+            vec![(RuleId::PublisherChanged, Medium)]
         );
         // Lost provenance.
         let o = observed(
@@ -792,10 +842,79 @@ mod tests {
     }
 
     #[test]
+    fn unverifiable_files_count_as_unknown_and_partial_needs_pins() {
+        use crate::finding::Severity::Medium;
+        let ok = publisher("org/demo", "release.yml");
+        let s = settings(&[]);
+        let unverifiable = FileObservation {
+            filename: "demo-2.0.tar.gz".into(),
+            state: FileState::Attested {
+                publishers: vec![publisher("evil/demo", "release.yml")],
+                verdicts: vec![Verdict::Unverifiable("newer than the root".into())],
+            },
+        };
+        let o = Observed {
+            files: vec![unverifiable],
+            last_attested: Some(earlier_release("org/demo", &["release.yml"])),
+            unattested_since: 0,
+            project_urls: Vec::new(),
+            pinned: true,
+        };
+        assert_eq!(o.state(), State::Unknown);
+        // Its publisher is not trusted: no publisher-changed on its word.
+        assert!(o.publishers().is_empty());
+        let obs = Observation::Observed(o);
+        assert_eq!(
+            rules(&evaluate(&pkg(), &obs, &s)),
+            vec![(RuleId::ProvenanceInvalid, Medium)]
+        );
+        assert!(obs.status().reason.unwrap().contains("newer than the root"));
+        // Required: it cannot be checked.
+        assert_eq!(
+            rules(&evaluate(&pkg(), &obs, &settings(&["demo"]))),
+            vec![
+                (RuleId::ProvenanceMissing, Medium),
+                (RuleId::ProvenanceInvalid, Medium)
+            ]
+        );
+        // Partial provenance over files nobody pinned is not a finding.
+        let o = Observation::Observed(Observed {
+            files: vec![
+                attested("demo-2.0.tar.gz", &ok),
+                none("demo-2.0-cp312-win_amd64.whl"),
+            ],
+            last_attested: None,
+            unattested_since: 0,
+            project_urls: Vec::new(),
+            pinned: false,
+        });
+        assert_eq!(o.status().state, "partial");
+        assert_eq!(rules(&evaluate(&pkg(), &o, &s)), vec![]);
+        // A backport after an attested later version: medium, low confidence.
+        let mut later = earlier_release("org/demo", &["release.yml"]);
+        later.version = "3.0".into();
+        let o = Observation::Observed(Observed {
+            files: vec![none("demo-2.0.tar.gz")],
+            last_attested: Some(later),
+            unattested_since: 0,
+            project_urls: Vec::new(),
+            pinned: true,
+        });
+        let f = evaluate(&pkg(), &o, &s);
+        assert_eq!(rules(&f), vec![(RuleId::ProvenanceRegressed, Medium)]);
+        assert!(
+            f[0].message.contains("a later version uploaded before it"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
     fn the_last_attested_release_is_found_by_upload_time() {
         let r = |v: &str, t: Option<&str>, attested: u32| ReleaseAttestation {
             version: v.into(),
             first_upload: t.and_then(|t| t.parse().ok()),
+            yanked: false,
             files: 1,
             attested,
             unlisted: 0,
@@ -814,12 +933,19 @@ mod tests {
                 r("0.9", None, 1),
             ],
         };
-        let this = listing.release(&Version::new("2.0")).unwrap();
-        let (last, between) = earlier(&listing, this);
+        let this = listing.release(&Version::new("2.0")).unwrap().clone();
+        let (last, between) = earlier(&listing, &this);
         assert_eq!(
             (last.map(|r| r.version.as_str()), between),
             (Some("1.0"), 1)
         );
+        // A yanked release is no baseline.
+        let mut listing = listing.clone();
+        let mut yanked = r("1.5", Some("2024-02-15T00:00:00Z"), 1);
+        yanked.yanked = true;
+        listing.releases.push(yanked);
+        let (last, _) = earlier(&listing, &this);
+        assert_eq!(last.map(|r| r.version.as_str()), Some("1.0"));
         let first = listing.release(&Version::new("1.0")).unwrap();
         assert_eq!(earlier(&listing, first).0, None);
     }

@@ -21,9 +21,11 @@ chain to Fulcio, the Rekor transparency-log inclusion, the signature over the in
 statement's subject equal to the file's sha256 as the index publishes it (no download needed), and
 the certificate identity equal to the publisher the index names. Any failure is reported.
 
-An attestation logged after every key of the trusted root was made cannot be decided with that root:
-it is shown as `unverifiable` in `packages[].provenance.files[].verification`, not as forged. Update
-customs, or pass a current root with `--trusted-root`.
+An attestation that cannot be decided is reported at medium severity, not as forged: one logged
+after every key of the trusted root was made (its signature over the statement must still verify;
+update customs, or pass a current root with `--trusted-root`), or one from a publisher kind whose
+certificate identity customs cannot derive (only GitHub, GitLab and Google are). Such a file counts
+as `unknown` in `packages[].provenance`, and its publisher is not trusted by the other rules.
 
 ## Why it matters
 The index checks attestations when they are uploaded, so an attestation that does not verify means
@@ -51,10 +53,31 @@ pub fn check(pkg: &Package, o: &Observed) -> Vec<Finding> {
         let FileState::Attested { verdicts, .. } = &f.state else {
             continue;
         };
-        if let Some(why) = verdicts.iter().find_map(|v| match v {
+        let invalid = verdicts.iter().find_map(|v| match v {
             Verdict::Invalid(w) => Some(w),
             _ => None,
-        }) {
+        });
+        let unverifiable = verdicts.iter().find_map(|v| match v {
+            Verdict::Unverifiable(w) => Some(w),
+            _ => None,
+        });
+        if invalid.is_none()
+            && let Some(why) = unverifiable
+        {
+            // Not forged as far as customs can tell, but not proven either:
+            // unknown is not a pass.
+            out.push(
+                Finding::for_package(RuleId::ProvenanceInvalid, pkg)
+                    .severity(Severity::Medium)
+                    .confidence(Confidence::Low)
+                    .evidence("file", f.filename.clone())
+                    .message(format!(
+                        "{} {version}: the attestation of {} cannot be verified: {why}",
+                        pkg.name, f.filename
+                    )),
+            );
+        }
+        if let Some(why) = invalid {
             out.push(
                 Finding::for_package(RuleId::ProvenanceInvalid, pkg)
                     .evidence("file", f.filename.clone())

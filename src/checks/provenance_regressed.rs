@@ -18,7 +18,9 @@ pub const META: RuleMeta = RuleMeta {
 Reads the index's provenance listing (PEP 740, Simple API 1.3 and later) for the locked release and
 for the releases uploaded before it. Reports the locked release when it has **no** provenance while an
 earlier release had it (*lost provenance*), and, at medium severity, when only **some** of the files
-the lockfile pins carry it (*partial provenance*).
+the lockfile pins carry it (*partial provenance*; judged only when the lockfile pins files). The
+earlier release is the most recent one uploaded before it that is not yanked; when that is a later
+version (a backport uploaded after it), the finding is medium with low confidence.
 
 The release states in the JSON report (`packages[].provenance.state`):
 
@@ -27,7 +29,7 @@ The release states in the JSON report (`packages[].provenance.state`):
 | `full` | every pinned file has provenance |
 | `partial` | some pinned files have provenance, some do not |
 | `none` | the index says no pinned file has provenance |
-| `unknown` | the index cannot say: a mirror without Simple API 1.3, offline without a cache, an error |
+| `unknown` | the index cannot say (a mirror without Simple API 1.3, offline without a cache, an error), or some pinned files could not be checked or verified |
 | `not-applicable` | not from an index, or not pinned |
 
 ## Why it matters
@@ -64,7 +66,21 @@ pub fn check(pkg: &Package, o: &Observed) -> Option<Finding> {
                 Some(p) => format!(" by {p}"),
                 None => String::new(),
             };
-            let (message, confidence) = if o.unattested_since == 0 {
+            // A baseline on a later version line (a backport uploaded after
+            // it) is weaker evidence: such lines are often released by hand.
+            let later_line = pkg
+                .version
+                .as_ref()
+                .is_some_and(|v| crate::package::Version::new(&last.version) > *v);
+            let (message, confidence) = if later_line {
+                (
+                    format!(
+                        "{} {version} has no provenance, but {}{date}, a later version uploaded before it, was attested{by}",
+                        pkg.name, last.version
+                    ),
+                    Confidence::Low,
+                )
+            } else if o.unattested_since == 0 {
                 (
                     format!(
                         "{} {version} has no provenance, but the previous release {}{date} was attested{by}",
@@ -84,12 +100,17 @@ pub fn check(pkg: &Package, o: &Observed) -> Option<Finding> {
             let mut f = Finding::for_package(RuleId::ProvenanceRegressed, pkg)
                 .confidence(confidence)
                 .evidence("last-attested-release", last.version.clone());
+            if later_line {
+                f = f.severity(Severity::Medium);
+            }
             if let Some(p) = last.publishers.first() {
                 f = f.evidence("last-publisher", p.to_string());
             }
             Some(f.message(message))
         }
-        State::Partial => {
+        // Judged only for files the lockfile pins: one odd wheel among sixty
+        // that nobody installs is not worth a finding.
+        State::Partial if o.pinned => {
             let (with, without, _) = o.counts();
             let missing: Vec<&str> = o
                 .files
@@ -109,6 +130,6 @@ pub fn check(pkg: &Package, o: &Observed) -> Option<Finding> {
                 pkg.name
             )))
         }
-        State::Full | State::Unknown => None,
+        State::Partial | State::Full | State::Unknown => None,
     }
 }

@@ -20,10 +20,10 @@ pub const META: RuleMeta = RuleMeta {
 Reads the publisher of each attested pinned file (PEP 740: for GitHub the repository and workflow,
 for GitLab the repository and workflow file, for Google the service account) and reports:
 
-- a publisher that the previous attested release did not have (its sdist's and a wheel's
-  publishers are compared) (high);
+- a publisher that the previous attested release did not have (the publishers of its sdist and of
+  one wheel per platform family are compared) (high);
 - more than one publisher within the locked release, unless the previous attested release had the
-  same ones (high);
+  same ones (high; medium when there is no earlier attested release to compare with);
 - a `pylock.toml` `attestation-identities` entry that no publisher matches (high);
 - a publisher repository that none of the project's source URLs on the same forge names (medium,
   low confidence: project URLs are written by the project and go stale after renames).
@@ -82,6 +82,14 @@ pub fn check(pkg: &Package, o: &Observed) -> Vec<Finding> {
         .is_some_and(|l| !l.publishers.is_empty() && new.is_empty());
     if now.len() > 1 && !usual {
         let mut f = Finding::for_package(RuleId::PublisherChanged, pkg);
+        // Without a baseline (no earlier attested release, or its publishers
+        // could not be fetched), it may be how the project always publishes.
+        if o.last_attested
+            .as_ref()
+            .is_none_or(|l| l.publishers.is_empty())
+        {
+            f = f.severity(Severity::Medium).confidence(Confidence::Medium);
+        }
         for p in &now {
             f = f.evidence("publisher", p.to_string());
         }

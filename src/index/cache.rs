@@ -115,6 +115,11 @@ impl Cache {
         (doc.url == url).then_some(doc.body.into_bytes())
     }
 
+    /// Removes a stored provenance object, if any.
+    pub fn forget_document(&self, url: &str) {
+        let _ = std::fs::remove_file(self.document_path(url));
+    }
+
     /// Stores a provenance object (only valid UTF-8 JSON is stored).
     pub fn put_document(&self, url: &str, body: &[u8]) -> std::io::Result<()> {
         let body = String::from_utf8(body.to_vec()).map_err(std::io::Error::other)?;

@@ -360,6 +360,13 @@ impl IndexClient {
         }
     }
 
+    /// Drops a cached provenance object (one that did not verify).
+    pub fn forget_provenance_document(&self, index: &IndexUrl, url: &str) {
+        if let Some(root) = &self.config.cache_root {
+            Cache::new(root, index.simple.as_str()).forget_document(url);
+        }
+    }
+
     /// The Simple JSON API page of a project; `Ok(None)` for a 404.
     async fn simple(
         &self,

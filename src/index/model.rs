@@ -190,6 +190,9 @@ pub struct ReleaseAttestation {
     pub version: String,
     /// The earliest upload time of its files.
     pub first_upload: Option<Timestamp>,
+    /// Whether every file is yanked.
+    #[serde(default)]
+    pub yanked: bool,
     /// How many files it has.
     pub files: u32,
     /// How many the index lists with provenance.
@@ -197,7 +200,8 @@ pub struct ReleaseAttestation {
     /// How many the index lists without saying (Integrity API only).
     pub unlisted: u32,
     /// Every file for the releases customs checks; otherwise one attested
-    /// sdist and one attested wheel (enough to learn the release's publishers).
+    /// sdist and one attested wheel per platform family (enough to learn the
+    /// release's publishers).
     pub links: Vec<FileLink>,
 }
 
@@ -215,6 +219,12 @@ pub struct ProvenanceListing {
 }
 
 impl ProvenanceListing {
+    /// Whether the page lists the `provenance` key for any file (then an
+    /// absent key, and an Integrity API 404, mean "none").
+    pub fn lists_provenance(&self) -> bool {
+        self.releases.iter().any(|r| r.unlisted < r.files)
+    }
+
     /// The release matching a version by PEP 440 equality.
     pub fn release(&self, version: &Version) -> Option<&ReleaseAttestation> {
         self.releases

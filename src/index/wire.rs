@@ -228,16 +228,19 @@ impl SimpleProject {
                     false,
                 ),
             };
-            let entry = by_version
-                .entry(version.clone())
-                .or_insert_with(|| ReleaseAttestation {
-                    version,
-                    first_upload: None,
-                    files: 0,
-                    attested: 0,
-                    unlisted: 0,
-                    links: Vec::new(),
-                });
+            // One release per PEP 440 version, whatever each file name spells.
+            let key = crate::package::Version::new(&version)
+                .pep440()
+                .map_or_else(|| version.clone(), ToString::to_string);
+            let entry = by_version.entry(key).or_insert_with(|| ReleaseAttestation {
+                version,
+                first_upload: None,
+                yanked: true,
+                files: 0,
+                attested: 0,
+                unlisted: 0,
+                links: Vec::new(),
+            });
             let uploaded = f
                 .upload_time
                 .as_deref()
@@ -247,6 +250,7 @@ impl SimpleProject {
                 (a, b) => a.or(b),
             };
             entry.files += 1;
+            entry.yanked &= !matches!(f.yanked, Yanked::No | Yanked::Flag(false));
             if listed && provenance.is_some() {
                 entry.attested += 1;
             }
@@ -265,23 +269,32 @@ impl SimpleProject {
             .map(|mut r| {
                 let v = crate::package::Version::new(&r.version);
                 if !keep.contains(&v) {
-                    // One attested sdist and one attested wheel: enough to learn
-                    // the publishers of a project whose sdist and wheels come
-                    // from different workflows.
-                    let attested = |wheel: bool| {
-                        r.links
-                            .iter()
-                            .find(|l| {
-                                l.listed
-                                    && l.provenance.is_some()
-                                    && l.filename.ends_with(".whl") == wheel
-                            })
-                            .cloned()
+                    // One attested sdist and one attested wheel per platform
+                    // family: enough to learn the publishers of a project whose
+                    // sdist and wheels come from different workflows.
+                    let family = |name: &str| {
+                        let l = name.to_ascii_lowercase();
+                        if !l.ends_with(".whl") {
+                            "sdist"
+                        } else if l.contains("linux") {
+                            "linux"
+                        } else if l.contains("macosx") {
+                            "macos"
+                        } else if l.contains("win") {
+                            "windows"
+                        } else {
+                            "any"
+                        }
                     };
-                    r.links = [attested(false), attested(true)]
-                        .into_iter()
-                        .flatten()
-                        .collect();
+                    let mut seen = Vec::new();
+                    r.links.retain(|l| {
+                        let f = family(&l.filename);
+                        let keep = l.listed && l.provenance.is_some() && !seen.contains(&f);
+                        if keep {
+                            seen.push(f);
+                        }
+                        keep
+                    });
                 }
                 r
             })

@@ -219,6 +219,8 @@ struct Index {
     list_none: bool,
     /// A replacement sha256 for the 4.0.0 sdist (a tampered index).
     sdist_400_sha: Option<String>,
+    /// Files whose `provenance` key is left out even with `list_none`.
+    unlisted: Vec<&'static str>,
 }
 
 impl Default for Index {
@@ -229,6 +231,7 @@ impl Default for Index {
             provenance: Vec::new(),
             list_none: true,
             sdist_400_sha: None,
+            unlisted: Vec::new(),
         }
     }
 }
@@ -270,7 +273,7 @@ fn serve(index: &Index) -> Server {
                 let path = format!("/integrity/sampleproject/x/{filename}/provenance");
                 server.route(&path, vec![Reply::json(body.clone())]);
                 entry["provenance"] = format!("http://127.0.0.1:{}{path}", server.port).into();
-            } else if index.list_none {
+            } else if index.list_none && !index.unlisted.contains(&filename.as_str()) {
                 entry["provenance"] = serde_json::Value::Null;
             }
             files.push(entry);
@@ -396,10 +399,19 @@ fn the_publisher_of_sampleproject_4_0_0_is_reported_and_verified() {
             .starts_with("verified"),
         "{p}"
     );
-    // The wheel is pinned too when the lock pins nothing: it has no provenance
-    // while the sdist has: partial.
+    // When the lock pins no file, the wheel counts too: it has no provenance
+    // while the sdist has: partial, but no finding over files nobody pinned.
     let (_, report, _) = audit(&server, "sampleproject==4.0.0", &[]);
     assert_eq!(report["packages"][0]["provenance"]["state"], "partial");
+    assert_eq!(provenance_findings(&report), vec![]);
+    // Pinned, it is a finding.
+    let (_, report, _) = audit(
+        &server,
+        &format!(
+            "sampleproject==4.0.0 --hash=sha256:{SDIST_400} --hash=sha256:c23e447ea90d796d1e645c35c4b2de125040add12a845825546f91c93f391b6b"
+        ),
+        &[],
+    );
     assert_eq!(
         provenance_findings(&report),
         vec![("provenance-regressed".into(), "medium".into())]
@@ -552,6 +564,40 @@ fn a_tampered_digest_is_provenance_invalid() {
         "{err}"
     );
     assert!(message(&report, "provenance-invalid").contains("is not this file"));
+    // An object that did not verify is not kept in the cache; one that did is.
+    let cache = tempfile::tempdir().unwrap();
+    let stored = |dir: &std::path::Path| -> usize {
+        let mut n = 0;
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.parent().is_some_and(|q| q.ends_with("provenance")) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    let dir = cache.path().to_str().unwrap();
+    let tampered = format!("sampleproject==4.0.0 --hash=sha256:{}", "1".repeat(64));
+    let _ = audit(&server, &tampered, &["--cache-dir", dir]);
+    assert_eq!(stored(cache.path()), 0);
+    let good = serve(&Index {
+        provenance: vec![(
+            "sampleproject-4.0.0.tar.gz".into(),
+            real("sampleproject-4.0.0.tar.gz.provenance.json").unwrap(),
+        )],
+        ..Index::default()
+    });
+    let _ = audit(
+        &good,
+        &format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}"),
+        &["--cache-dir", dir],
+    );
+    assert_eq!(stored(cache.path()), 1);
 }
 
 #[test]
@@ -612,22 +658,35 @@ fn a_mirror_without_simple_api_1_3_never_claims_provenance_is_missing() {
 
 #[test]
 fn integrity_api_404s_mean_none_and_a_listed_url_that_404s_is_unknown() {
-    // The page supports provenance but does not list it: ask the Integrity API.
+    // The page lists provenance for other files but not this one: ask the
+    // Integrity API, whose 404 means "none".
+    let server = serve(&Index {
+        unlisted: vec!["sampleproject-4.0.0.tar.gz"],
+        ..Index::default()
+    });
+    let pinned = format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}");
+    let (_, report, err) = audit(&server, &pinned, &[]);
+    assert_eq!(
+        report["packages"][0]["provenance"]["state"], "none",
+        "{err}"
+    );
+    let integrity = "/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance";
+    assert_eq!(server.hits(integrity), 1);
+    assert_eq!(provenance_findings(&report), vec![]);
+    // A page that lists provenance for no file at all (a mirror that drops the
+    // key): the Integrity API's 404 may only mean it has no such API.
     let server = serve(&Index {
         list_none: false,
         ..Index::default()
     });
-    let (_, report, err) = audit(
-        &server,
-        &format!("sampleproject==4.0.0 --hash=sha256:{SDIST_400}"),
-        &["--config", "/dev/null"],
+    let (_, report, _) = audit(&server, &pinned, &[]);
+    let p = &report["packages"][0]["provenance"];
+    assert_eq!(p["state"], "unknown", "{p}");
+    assert!(
+        p["reason"].as_str().unwrap().contains("Integrity API"),
+        "{p}"
     );
-    let _ = err;
-    assert_eq!(report["packages"][0]["provenance"]["state"], "none");
-    assert_eq!(
-        server.hits("/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance"),
-        1
-    );
+    assert_eq!(server.hits(integrity), 1);
     assert_eq!(provenance_findings(&report), vec![]);
 
     // A URL the page lists that answers 404 is not "none".
@@ -810,4 +869,76 @@ fn a_failing_simple_api_makes_provenance_unknown_with_the_reason() {
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
     // The index itself answered: the release checks ran.
     assert_eq!(report["packages"][0]["index"]["status"], "checked");
+}
+
+#[test]
+fn an_entry_newer_than_the_root_is_unverifiable_only_if_the_rest_holds() {
+    let Some(dir) = fixtures() else { return };
+    let verifier = Verifier::embedded().unwrap();
+    let doc = Provenance::parse(
+        &std::fs::read(dir.join("provenance/sampleproject-4.0.0.tar.gz.provenance.json")).unwrap(),
+    )
+    .unwrap();
+    let publisher = &doc.bundles[0].publisher;
+    let original = doc.bundles[0].attestations[0].clone();
+    let entry = |a: &mut serde_json::Value| -> serde_json::Value {
+        a["verification_material"]["transparency_entries"][0].clone()
+    };
+    let set_entry = |a: &mut serde_json::Value, e: serde_json::Value| {
+        a["verification_material"]["transparency_entries"][0] = e;
+    };
+    // A log the root does not know, logged after every key of the root: what a
+    // root too old for a new log would see. The signature itself is intact.
+    let mut newer = original.clone();
+    let mut e = entry(&mut newer);
+    e["logId"]["keyId"] = base64::engine::general_purpose::STANDARD
+        .encode([7u8; 32])
+        .into();
+    e["integratedTime"] = "1767225600".into(); // 2026-01-01
+    set_entry(&mut newer, e);
+    let verdict = verifier.verify(&newer, SDIST_400, publisher);
+    assert!(matches!(verdict, Verdict::Unverifiable(_)), "{verdict:?}");
+
+    // The same, for a swapped file whose statement was rewritten: forged.
+    let mut forged = newer.clone();
+    let stmt = forged["envelope"]["statement"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut statement: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(stmt)
+            .unwrap(),
+    )
+    .unwrap();
+    let other = "2".repeat(64);
+    statement["subject"][0]["digest"]["sha256"] = other.clone().into();
+    forged["envelope"]["statement"] = base64::engine::general_purpose::STANDARD
+        .encode(serde_json::to_vec(&statement).unwrap())
+        .into();
+    let verdict = verifier.verify(&forged, &other, publisher);
+    assert!(matches!(verdict, Verdict::Invalid(_)), "{verdict:?}");
+
+    // A known log with a time moved: the log's promise no longer holds.
+    let mut moved = original.clone();
+    let mut e = entry(&mut moved);
+    e["integratedTime"] = "1767225600".into();
+    set_entry(&mut moved, e);
+    let verdict = verifier.verify(&moved, SDIST_400, publisher);
+    assert!(matches!(verdict, Verdict::Invalid(_)), "{verdict:?}");
+
+    // A time in the future is never "newer than the root".
+    let mut future = newer.clone();
+    let mut e = entry(&mut future);
+    e["integratedTime"] = "4102444800".into(); // 2100
+    set_entry(&mut future, e);
+    let verdict = verifier.verify(&future, SDIST_400, publisher);
+    assert!(matches!(verdict, Verdict::Invalid(_)), "{verdict:?}");
+
+    // A publisher kind customs cannot tie to the certificate is not verified.
+    let odd =
+        Publisher::from_json(&serde_json::json!({"kind": "ActiveState", "organization": "x"}))
+            .unwrap();
+    let verdict = verifier.verify(&original, SDIST_400, &odd);
+    assert!(matches!(verdict, Verdict::Unverifiable(_)), "{verdict:?}");
 }
