@@ -64,7 +64,7 @@ pub struct EarlierRelease {
     pub version: String,
     /// When it was first uploaded.
     pub uploaded: Option<Timestamp>,
-    /// Its publishers, when they could be fetched.
+    /// Its publishers, as far as their attestations could be fetched and verified.
     pub publishers: Vec<Publisher>,
 }
 
@@ -475,17 +475,32 @@ async fn observe(
         None => None,
         Some(r) => {
             let mut publishers: Vec<Publisher> = Vec::new();
-            for url in r.links.iter().filter_map(|l| l.provenance.as_ref()) {
-                if let Ok(Some(body)) = client.provenance_document(index, url).await
-                    && let Ok(doc) = Provenance::parse(&body)
-                {
-                    for p in doc.publishers() {
-                        if !publishers
+            for link in &r.links {
+                let (Some(url), Some(sha)) = (&link.provenance, &link.sha256) else {
+                    continue;
+                };
+                let Ok(Some(body)) = client.provenance_document(index, url).await else {
+                    continue;
+                };
+                let Ok(doc) = Provenance::parse(&body) else {
+                    continue;
+                };
+                // The baseline counts only as far as it verifies: a served-up
+                // publisher must not hide (or fake) a change.
+                for b in &doc.bundles {
+                    let proven = !b.attestations.is_empty()
+                        && b.attestations.iter().all(|a| {
+                            matches!(
+                                settings.verifier.verify(a, sha, &b.publisher),
+                                Verdict::Verified { .. }
+                            )
+                        });
+                    if proven
+                        && !publishers
                             .iter()
-                            .any(|q| q.identity_key() == p.identity_key())
-                        {
-                            publishers.push(p.clone());
-                        }
+                            .any(|q| q.identity_key() == b.publisher.identity_key())
+                    {
+                        publishers.push(b.publisher.clone());
                     }
                 }
             }
