@@ -21,7 +21,7 @@ Reads the publisher of each attested pinned file (PEP 740: for GitHub the reposi
 for GitLab the repository and workflow file, for Google the service account) and reports:
 
 - a publisher that the previous attested release did not have (the publishers of its sdist and of
-  one wheel per platform family are compared) (high);
+  one wheel per platform family are compared, as far as their attestations verify) (high);
 - more than one publisher within the locked release, unless the previous attested release had the
   same ones (high; medium when there is no earlier attested release to compare with);
 - a `pylock.toml` `attestation-identities` entry that no publisher matches (high);
