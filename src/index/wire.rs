@@ -221,10 +221,7 @@ impl SimpleProject {
                 Some(serde_json::Value::Null) => (None, true),
                 // Absent, or not a string: ask the Integrity API.
                 _ => (
-                    integrity
-                        .join(&format!("{project}/{version}/{}/provenance", f.filename))
-                        .ok()
-                        .map(|u| u.to_string()),
+                    integrity_url(integrity, &project, &version, &f.filename),
                     false,
                 ),
             };
@@ -368,6 +365,18 @@ impl SimpleProject {
     }
 }
 
+/// `<integrity>/<project>/<version>/<filename>/provenance`, each part one
+/// percent-encoded path segment (a name cannot climb out of the path or
+/// change the host).
+fn integrity_url(integrity: &Url, project: &str, version: &str, filename: &str) -> Option<String> {
+    let mut url = integrity.clone();
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend([project, version, filename, "provenance"]);
+    Some(url.to_string())
+}
+
 /// The version in a distribution file name (wheel: second field; sdist: after
 /// the last `-` of the stem).
 pub(crate) fn version_of(filename: &str) -> Option<String> {
@@ -387,6 +396,26 @@ pub(crate) fn version_of(filename: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integrity_urls_stay_on_the_index() {
+        let base = Url::parse("https://index.example/integrity/").unwrap();
+        assert_eq!(
+            integrity_url(
+                &base,
+                "sampleproject",
+                "4.0.0",
+                "sampleproject-4.0.0.tar.gz"
+            )
+            .as_deref(),
+            Some(
+                "https://index.example/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance"
+            )
+        );
+        let odd = integrity_url(&base, "https://evil.example", "../..", "a?b#c").unwrap();
+        assert!(odd.starts_with("https://index.example/integrity/"), "{odd}");
+        assert!(!odd.contains('?') && !odd.contains('#'), "{odd}");
+    }
 
     #[test]
     fn versions_from_file_names() {
