@@ -550,6 +550,34 @@ impl Report {
     }
 }
 
+/// One line on provenance: how many releases are fully, partly or not attested,
+/// and why the rest are unknown (the first reason; a mirror gives one for all).
+pub(crate) fn provenance_line(report: &Report) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut reason = None;
+    for p in report.packages.iter().filter_map(|p| p.provenance.as_ref()) {
+        if p.state == "not-applicable" {
+            continue;
+        }
+        *counts.entry(p.state).or_default() += 1;
+        if p.state == "unknown" && reason.is_none() {
+            reason = p.reason.as_deref();
+        }
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = ["full", "partial", "none", "unknown"]
+        .iter()
+        .filter_map(|s| counts.get(s).map(|n| format!("{n} {s}")))
+        .collect();
+    Some(format!(
+        "provenance (PEP 740): {}{}",
+        parts.join(", "),
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;

@@ -70,6 +70,14 @@ pub fn render(report: &Report) -> String {
         report.summary.suppressed,
     );
 
+    if let Some(line) = super::provenance_line(report) {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            line.replacen("provenance (PEP 740)", "Provenance (PEP 740)", 1)
+        );
+    }
+
     if !report.summary.by_rule.is_empty() {
         let _ = writeln!(out, "| rule | findings |\n|---|---:|");
         for (rule, n) in &report.summary.by_rule {

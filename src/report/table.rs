@@ -117,7 +117,7 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
             plural(hidden_info)
         );
     }
-    if let Some(line) = provenance_line(report) {
+    if let Some(line) = super::provenance_line(report) {
         let _ = writeln!(out, "{line}");
     }
     let counts: Vec<String> = report
@@ -149,34 +149,6 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
         report.settings.fail_on,
     );
     out
-}
-
-/// One line on provenance: how many releases are fully, partly or not attested,
-/// and why the rest are unknown (the first reason; a mirror gives one for all).
-fn provenance_line(report: &Report) -> Option<String> {
-    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    let mut reason = None;
-    for p in report.packages.iter().filter_map(|p| p.provenance.as_ref()) {
-        if p.state == "not-applicable" {
-            continue;
-        }
-        *counts.entry(p.state).or_default() += 1;
-        if p.state == "unknown" && reason.is_none() {
-            reason = p.reason.as_deref();
-        }
-    }
-    if counts.is_empty() {
-        return None;
-    }
-    let parts: Vec<String> = ["full", "partial", "none", "unknown"]
-        .iter()
-        .filter_map(|s| counts.get(s).map(|n| format!("{n} {s}")))
-        .collect();
-    Some(format!(
-        "provenance (PEP 740): {}{}",
-        parts.join(", "),
-        reason.map(|r| format!(" ({r})")).unwrap_or_default()
-    ))
 }
 
 fn plural(n: usize) -> &'static str {

@@ -834,6 +834,22 @@ fn the_table_sums_up_provenance_states() {
         out.contains("provenance (PEP 740): 1 unknown (the index's Simple API is version 1.1"),
         "{out}\n{err}"
     );
+    // The job summary says the same.
+    let (_, out, _) = run(customs(tmp.path()).args([
+        "audit",
+        "--no-scan",
+        "--format",
+        "markdown",
+        "--as-of",
+        "2026-11-01T00:00:00Z",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    assert!(
+        out.contains("Provenance (PEP 740): 1 unknown (the index's Simple API is version 1.1"),
+        "{out}"
+    );
 }
 
 /// Opt-in (`CUSTOMS_LIVE_TESTS=1`, never in CI): the public index's real
