@@ -467,6 +467,22 @@ impl Package {
     pub fn earliest_upload(&self) -> Option<Timestamp> {
         self.artifacts.iter().filter_map(|a| a.upload_time).min()
     }
+
+    /// Whether the lockfile pins this index file: by file name, else by sha256.
+    pub fn pins_file(&self, filename: &str, sha256: Option<&str>) -> bool {
+        self.artifacts.iter().any(|a| {
+            a.filename.as_deref() == Some(filename)
+                || (a.sha256().is_some() && a.sha256() == sha256)
+        })
+    }
+
+    /// The sha256 the lockfile pins for the file with this name.
+    pub fn pinned_sha256(&self, filename: &str) -> Option<&str> {
+        self.artifacts
+            .iter()
+            .find(|a| a.filename.as_deref() == Some(filename))
+            .and_then(|a| a.sha256())
+    }
 }
 
 #[cfg(test)]

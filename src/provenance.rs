@@ -129,6 +129,11 @@ impl Publisher {
         key
     }
 
+    /// Whether two publishers are the same identity (see [`Self::identity_key`]).
+    pub fn same_as(&self, other: &Publisher) -> bool {
+        self.identity_key() == other.identity_key()
+    }
+
     /// The source repository URL the publisher implies, when it names one.
     pub fn repository_url(&self) -> Option<String> {
         let repo = self.repository.as_deref()?;
@@ -236,10 +241,7 @@ impl Provenance {
     pub fn publishers(&self) -> Vec<&Publisher> {
         let mut seen: Vec<&Publisher> = Vec::new();
         for b in &self.bundles {
-            if !seen
-                .iter()
-                .any(|p| p.identity_key() == b.publisher.identity_key())
-            {
+            if !seen.iter().any(|p| p.same_as(&b.publisher)) {
                 seen.push(&b.publisher);
             }
         }

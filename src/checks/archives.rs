@@ -290,11 +290,7 @@ pub async fn scan_all(
             reason: None,
         });
         for f in files {
-            let pinned = pkg
-                .artifacts
-                .iter()
-                .find(|a| a.filename.as_deref() == Some(f.filename.as_str()))
-                .and_then(|a| a.sha256().map(str::to_string));
+            let pinned = pkg.pinned_sha256(&f.filename).map(str::to_string);
             jobs.push((i, f.clone(), pinned));
         }
     }

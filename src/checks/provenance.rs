@@ -171,7 +171,7 @@ impl Observed {
                     .all(|v| matches!(v, Verdict::Verified { .. }))
             {
                 for p in publishers {
-                    if !out.iter().any(|q| q.identity_key() == p.identity_key()) {
+                    if !out.iter().any(|q| q.same_as(p)) {
                         out.push(p);
                     }
                 }
@@ -495,11 +495,7 @@ async fn observe(
                                 Verdict::Verified { .. }
                             )
                         });
-                    if proven
-                        && !publishers
-                            .iter()
-                            .any(|q| q.identity_key() == b.publisher.identity_key())
-                    {
+                    if proven && !publishers.iter().any(|q| q.same_as(&b.publisher)) {
                         publishers.push(b.publisher.clone());
                     }
                 }
@@ -529,12 +525,7 @@ fn pinned_links(pkg: &Package, release: &ReleaseAttestation) -> Vec<FileLink> {
         release
             .links
             .iter()
-            .filter(|l| {
-                pkg.artifacts.iter().any(|a| {
-                    a.filename.as_deref() == Some(l.filename.as_str())
-                        || (a.sha256().is_some() && a.sha256() == l.sha256.as_deref())
-                })
-            })
+            .filter(|l| pkg.pins_file(&l.filename, l.sha256.as_deref()))
             .cloned()
             .collect()
     };
@@ -553,10 +544,7 @@ fn sha_from(pkg: &Package, facts: Option<&ProjectFacts>, filename: &str) -> Opti
     {
         return Some(s.clone());
     }
-    pkg.artifacts
-        .iter()
-        .find(|a| a.filename.as_deref() == Some(filename))
-        .and_then(|a| a.sha256().map(str::to_string))
+    pkg.pinned_sha256(filename).map(str::to_string)
 }
 
 async fn file_state(

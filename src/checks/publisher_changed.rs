@@ -64,12 +64,7 @@ pub fn check(pkg: &Package, o: &Observed) -> Vec<Finding> {
     let new: Vec<&Publisher> = match &o.last_attested {
         Some(last) if !last.publishers.is_empty() => now
             .iter()
-            .filter(|p| {
-                !last
-                    .publishers
-                    .iter()
-                    .any(|q| q.identity_key() == p.identity_key())
-            })
+            .filter(|p| !last.publishers.iter().any(|q| q.same_as(p)))
             .copied()
             .collect(),
         _ => Vec::new(),

@@ -74,12 +74,7 @@ impl<'a> ReleaseView<'a> {
         release
             .files
             .iter()
-            .filter(|f| {
-                self.pkg.artifacts.iter().any(|a| {
-                    a.filename.as_deref() == Some(f.filename.as_str())
-                        || (a.sha256().is_some() && a.sha256() == f.sha256.as_deref())
-                })
-            })
+            .filter(|f| self.pkg.pins_file(&f.filename, f.sha256.as_deref()))
             .collect()
     }
 

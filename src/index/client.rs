@@ -147,6 +147,14 @@ impl IndexClient {
         &self.config
     }
 
+    /// The disk cache of `index`, unless caching is off.
+    fn cache(&self, index: &IndexUrl) -> Option<Cache> {
+        self.config
+            .cache_root
+            .as_ref()
+            .map(|root| Cache::new(root, index.simple.as_str()))
+    }
+
     /// What `index` knows about `name`: from the cache when fresh, else asked
     /// (the JSON API, or the Simple API when the JSON API has no answer).
     ///
@@ -159,11 +167,7 @@ impl IndexClient {
         name: &PackageName,
         versions: &[Version],
     ) -> Answer {
-        let cache = self
-            .config
-            .cache_root
-            .as_ref()
-            .map(|root| Cache::new(root, index.simple.as_str()));
+        let cache = self.cache(index);
         let mut cached = cache.as_ref().and_then(|c| c.get(name));
         let covered = cached
             .as_ref()
@@ -265,11 +269,7 @@ impl IndexClient {
         name: &PackageName,
         keep: &[Version],
     ) -> Result<Option<ProvenanceListing>, String> {
-        let cache = self
-            .config
-            .cache_root
-            .as_ref()
-            .map(|root| Cache::new(root, index.simple.as_str()));
+        let cache = self.cache(index);
         let cached = cache.as_ref().and_then(|c| c.get_listing(name));
         // A cached listing serves the kept versions only if it kept their links.
         let covers = |l: &ProvenanceListing| {
@@ -333,11 +333,7 @@ impl IndexClient {
         index: &IndexUrl,
         url: &str,
     ) -> Result<Option<Vec<u8>>, String> {
-        let cache = self
-            .config
-            .cache_root
-            .as_ref()
-            .map(|root| Cache::new(root, index.simple.as_str()));
+        let cache = self.cache(index);
         if let Some(body) = cache.as_ref().and_then(|c| c.get_document(url)) {
             return Ok(Some(body));
         }
@@ -362,8 +358,8 @@ impl IndexClient {
 
     /// Drops a cached provenance object (one that did not verify).
     pub fn forget_provenance_document(&self, index: &IndexUrl, url: &str) {
-        if let Some(root) = &self.config.cache_root {
-            Cache::new(root, index.simple.as_str()).forget_document(url);
+        if let Some(c) = self.cache(index) {
+            c.forget_document(url);
         }
     }
 
