@@ -207,6 +207,15 @@ struct Extra {
     uploaded: &'static str,
 }
 
+/// sampleproject 4.0.1, uploaded after the attested 4.0.0, with no provenance of its own.
+fn release_4_0_1() -> Extra {
+    Extra {
+        version: "4.0.1",
+        sha256: "a".repeat(64),
+        uploaded: "2025-01-01T00:00:00Z",
+    }
+}
+
 /// What the test index serves for sampleproject.
 struct Index {
     /// `meta.api-version` of the Simple API page.
@@ -432,11 +441,7 @@ fn the_publisher_of_sampleproject_4_0_0_is_reported_and_verified() {
 fn a_release_without_provenance_after_an_attested_one_is_regressed() {
     // Hermetic: the earlier release's provenance is only read for its publisher.
     let server = serve(&Index {
-        extra: vec![Extra {
-            version: "4.0.1",
-            sha256: "a".repeat(64),
-            uploaded: "2025-01-01T00:00:00Z",
-        }],
+        extra: vec![release_4_0_1()],
         provenance: vec![(
             "sampleproject-4.0.0.tar.gz".into(),
             synthetic("pypa/sampleproject"),
@@ -460,11 +465,7 @@ fn a_release_without_provenance_after_an_attested_one_is_regressed() {
     // With the real (verifying) provenance of 4.0.0, its publisher is named.
     if let Some(body) = real("sampleproject-4.0.0.tar.gz.provenance.json") {
         let server = serve(&Index {
-            extra: vec![Extra {
-                version: "4.0.1",
-                sha256: "a".repeat(64),
-                uploaded: "2025-01-01T00:00:00Z",
-            }],
+            extra: vec![release_4_0_1()],
             provenance: vec![("sampleproject-4.0.0.tar.gz".into(), body)],
             ..Index::default()
         });
@@ -478,11 +479,7 @@ fn a_release_without_provenance_after_an_attested_one_is_regressed() {
     // Two releases later, still regressed, with less confidence.
     let server = serve(&Index {
         extra: vec![
-            Extra {
-                version: "4.0.1",
-                sha256: "a".repeat(64),
-                uploaded: "2025-01-01T00:00:00Z",
-            },
+            release_4_0_1(),
             Extra {
                 version: "4.0.2",
                 sha256: "b".repeat(64),
@@ -623,11 +620,7 @@ fn a_tampered_digest_is_provenance_invalid() {
 fn a_mirror_without_simple_api_1_3_never_claims_provenance_is_missing() {
     let server = serve(&Index {
         api: "1.1",
-        extra: vec![Extra {
-            version: "4.0.1",
-            sha256: "a".repeat(64),
-            uploaded: "2025-01-01T00:00:00Z",
-        }],
+        extra: vec![release_4_0_1()],
         list_none: false,
         ..Index::default()
     });
