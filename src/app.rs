@@ -237,17 +237,35 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
     let mut packages: Vec<Package> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut inputs = Vec::new();
-    for target in &targets.files {
-        let (format, lock) =
-            lockfile::parse_file(&target.0, target.1, &options).map_err(anyhow::Error::new)?;
+    let overrides = format_overrides(&args.format_of)?;
+    let mut used = vec![false; overrides.len()];
+    for (path, discovered) in &targets.files {
+        let forced = overrides
+            .iter()
+            .position(|(p, _)| same_file(p, path))
+            .map(|i| {
+                used[i] = true;
+                lockfile::Detection::by_user(overrides[i].1)
+            });
+        let (detection, lock) = lockfile::parse_file(path, forced.or(discovered.clone()), &options)
+            .map_err(anyhow::Error::new)?;
+        let format = detection.format;
+        let why = match &detection.basis {
+            lockfile::detect::Basis::Name => String::new(),
+            lockfile::detect::Basis::User => " (as --format-of says)".to_string(),
+            lockfile::detect::Basis::Content(what) => format!(
+                " (by its content: {what}; override with --format-of {}=FORMAT)",
+                report::display_path(path)
+            ),
+        };
         messages.push(format!(
-            "read {} as {format}: {} package{}",
-            report::display_path(&target.0),
+            "read {} as {format}{why}: {} package{}",
+            report::display_path(path),
             lock.packages.len(),
             if lock.packages.len() == 1 { "" } else { "s" }
         ));
         inputs.push(Input {
-            path: report::display_path(&target.0),
+            path: report::display_path(path),
             format,
             packages: lock.packages.len(),
             indexes: lock
@@ -268,6 +286,12 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }
+    if let Some(i) = used.iter().position(|u| !u) {
+        bail!(
+            "--format-of names {}, which this run does not read\n  hint: name the file as a PATH too, or check its spelling",
+            overrides[i].0.display()
+        );
+    }
     let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
     findings.extend(outcome.findings);
     finish(FinishArgs {
@@ -287,9 +311,34 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
     })
 }
 
+/// Parses `--format-of FILE=FORMAT` values.
+fn format_overrides(values: &[String]) -> Result<Vec<(PathBuf, Format)>> {
+    values
+        .iter()
+        .map(|v| {
+            let (file, format) = v.rsplit_once('=').with_context(|| {
+                format!("invalid --format-of `{v}`\n  hint: write FILE=FORMAT, e.g. --format-of prod.lock=uv")
+            })?;
+            let format = lockfile::detect::parse_format(format).with_context(|| {
+                format!("invalid --format-of `{v}`: unknown format `{format}`\n  hint: one of uv, poetry, pdm, pipfile, pylock, requirements")
+            })?;
+            Ok((PathBuf::from(file), format))
+        })
+        .collect()
+}
+
+/// Whether two paths name the same file (as written, or once resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+}
+
 /// Files to read, each with its format when discovery decided it.
 struct Targets {
-    files: Vec<(PathBuf, Option<Format>)>,
+    files: Vec<(PathBuf, Option<lockfile::Detection>)>,
     skipped: Vec<SkippedInput>,
 }
 
@@ -322,7 +371,12 @@ fn resolve_targets(paths: &[PathBuf], messages: &mut Vec<String>) -> Result<Targ
                     path.display()
                 );
             }
-            files.extend(found.files.into_iter().map(|(p, f)| (p, Some(f))));
+            files.extend(
+                found
+                    .files
+                    .into_iter()
+                    .map(|(p, f)| (p, Some(lockfile::Detection::by_name(f)))),
+            );
         } else if path.exists() {
             files.push((path.clone(), None));
         } else {

@@ -164,6 +164,10 @@ pub struct AuditArgs {
     /// Lockfiles, requirements files or directories (default: the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read FILE in FORMAT (uv, poetry, pdm, pipfile, pylock, requirements)
+    /// instead of the format its name or content suggests; repeatable.
+    #[arg(long = "format-of", value_name = "FILE=FORMAT")]
+    pub format_of: Vec<String>,
     /// Reporting options.
     #[command(flatten)]
     pub report: ReportArgs,

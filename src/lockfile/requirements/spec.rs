@@ -210,7 +210,8 @@ fn legacy(
     }
     let is_vcs = VCS_SCHEMES.iter().any(|s| body.starts_with(s));
     let is_url = body.contains("://") || body.starts_with("file:");
-    let is_path = !is_url && !is_vcs && is_pathlike(body);
+    // `-e` takes a path or a VCS URL: anything else after it is a path.
+    let is_path = !is_url && !is_vcs && (is_pathlike(body) || editable);
     if !(is_vcs || is_url || is_path) {
         return Ok(None);
     }
@@ -230,14 +231,20 @@ fn legacy(
             Hash::parse(&format!("{k}:{v}"))
         })
     });
+    if !is_vcs && (is_path || location.starts_with("file:")) {
+        return local_entry(
+            path,
+            number,
+            location,
+            egg,
+            fragment_hash,
+            markers,
+            editable,
+        )
+        .map(Some);
+    }
     let filename = crate::lockfile::uv::filename_from_url(location);
-    let name = egg
-        .or_else(|| filename.as_deref().and_then(name_from_filename))
-        .or_else(|| {
-            (is_path && !is_archive(location))
-                .then(|| dir_name(location))
-                .flatten()
-        });
+    let name = egg.or_else(|| filename.as_deref().and_then(name_from_filename));
     let Some(name) = name else {
         return Err(err(format!("cannot tell the project name of `{body}`"))
             .with_hint("write it as `name @ url`, or add `#egg=name`"));
@@ -248,21 +255,50 @@ fn legacy(
     if is_vcs {
         return Ok(Some(vcs_entry(pkg, location, editable)));
     }
-    if is_url && !location.starts_with("file:") {
-        let mut entry = url_entry(pkg, location);
-        if let Some(h) = fragment_hash {
-            if let Some(a) = entry.package.artifacts.first_mut() {
-                a.hashes.push(h);
-            }
-            entry.pinned = true;
-            entry.why.clear();
+    let mut entry = url_entry(pkg, location);
+    if let Some(h) = fragment_hash {
+        if let Some(a) = entry.package.artifacts.first_mut() {
+            a.hashes.push(h);
         }
-        return Ok(Some(entry));
+        entry.pinned = true;
+        entry.why.clear();
     }
+    Ok(Some(entry))
+}
+
+/// A local source pip accepts: `.`, `./dir[extra]`, `-e file:.`,
+/// `file:///abs/path`, `dist/pkg-1.0-py3-none-any.whl`. It is the project's
+/// own code, never checked against the index; its name is the `#egg=` name,
+/// the archive's project name, or the directory's name.
+fn local_entry(
+    path: &Path,
+    number: u32,
+    location: &str,
+    egg: Option<String>,
+    fragment_hash: Option<Hash>,
+    markers: Option<&str>,
+    editable: bool,
+) -> Result<Entry, LockfileError> {
+    let err = |msg: String| LockfileError::new(path, Some(number), msg);
     let local = location
         .strip_prefix("file://")
         .or_else(|| location.strip_prefix("file:"))
         .unwrap_or(location);
+    let (local, extras) = split_local_extras(local);
+    let filename = is_archive(local)
+        .then(|| crate::lockfile::uv::filename_from_url(local))
+        .flatten();
+    let name = egg
+        .or_else(|| filename.as_deref().and_then(name_from_filename))
+        .or_else(|| local_dir_name(path, local))
+        .and_then(|n| PackageName::new(&n).ok().or_else(|| sanitized_name(&n)));
+    let name = match name {
+        Some(n) => n,
+        None => PackageName::new("local-project").map_err(|e| err(e.to_string()))?,
+    };
+    let mut pkg = Package::new(name, None, origin(path, number));
+    pkg.markers = markers.map(str::to_string);
+    pkg.extras = extras;
     let kind = if editable {
         SourceKind::Editable
     } else if is_archive(local) {
@@ -284,11 +320,61 @@ fn legacy(
             .map(|v| Version::new(&v));
     }
     // Local code is the project's own: nothing to pin.
-    Ok(Some(Entry {
+    Ok(Entry {
         package: pkg,
         pinned: true,
         why: String::new(),
-    }))
+    })
+}
+
+/// `./dir[a,b]` -> (`./dir`, [a, b]).
+fn split_local_extras(local: &str) -> (&str, Vec<String>) {
+    if let Some(stripped) = local.strip_suffix(']')
+        && let Some((dir, extras)) = stripped.rsplit_once('[')
+    {
+        let extras = extras
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .collect();
+        return (dir, extras);
+    }
+    (local, Vec::new())
+}
+
+/// The name of a local directory: its last component, or for `.` and `..`
+/// the name of the directory they resolve to (from the requirements file's
+/// directory, as pip resolves them when run beside it).
+fn local_dir_name(requirements: &Path, local: &str) -> Option<String> {
+    if let Some(name) = dir_name(local) {
+        return Some(name);
+    }
+    let base = requirements.parent().unwrap_or(Path::new(""));
+    let joined = if Path::new(local).is_absolute() {
+        std::path::PathBuf::from(local)
+    } else {
+        base.join(local)
+    };
+    let resolved = std::fs::canonicalize(&joined).ok()?;
+    resolved
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+}
+
+/// A directory name made into a project name (`My Project` -> `My-Project`).
+fn sanitized_name(raw: &str) -> Option<PackageName> {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    PackageName::new(cleaned.trim_matches(['-', '.', '_'])).ok()
 }
 
 /// A VCS requirement: pinned only by a full commit hash.
