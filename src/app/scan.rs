@@ -69,6 +69,7 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
     let mut packages = Vec::new();
     let mut findings = Vec::new();
     let mut inputs = Vec::new();
+    let mut scans = Vec::new();
     for path in archive_paths(&args.paths)? {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         if size > MAX_ARCHIVE {
@@ -105,22 +106,25 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         }
         pkg.artifacts.push(artifact);
         let result = crate::scan::scan_bytes(&filename, &bytes, &limits)?;
-        for (member, f) in result.findings {
-            let mut b = Finding::for_package(f.rule, &pkg)
-                .severity(f.severity)
-                .confidence(f.confidence)
-                .location(crate::finding::Location {
-                    file: path.clone(),
-                    line: None,
-                    archive: Some(filename.clone()),
-                    member,
-                    member_line: f.line,
-                });
-            for (label, value) in f.evidence {
-                b = b.evidence(label, value);
+        findings.extend(checks::archives::archive_findings(
+            &pkg,
+            None,
+            &filename,
+            result.findings,
+        ));
+        scans.push(if result.gaps.is_empty() {
+            ScanStatus {
+                status: "scanned",
+                archives: vec![filename.clone()],
+                reason: None,
             }
-            findings.push(b.message(f.message));
-        }
+        } else {
+            ScanStatus {
+                status: "unknown",
+                archives: vec![filename.clone()],
+                reason: Some(checks::archives::gap_reason(&filename, &result.gaps)),
+            }
+        });
         inputs.push(Input {
             path: report::display_path(&path),
             format: Format::Archive,
@@ -146,7 +150,7 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         skipped: Vec::new(),
         packages: &packages,
         statuses: &statuses,
-        scans: None,
+        scans: Some(&scans),
         provenance: None,
         findings,
         as_of,

@@ -14,6 +14,14 @@ pub const META: RuleMeta = RuleMeta {
 ## What it does
 Reports archives that are not what they claim or that would harm an extractor: path traversal and absolute paths, symbolic and hard links, device entries, nested archives, too many entries, decompression bombs (size or ratio caps), truncated or corrupt data, and files that are no archive at all. Dangerous anomalies are high; odd ones medium. Nothing is extracted to disk; the format comes from the bytes, not the name.
 
+Archives inside the archive (a wheel vendored in an sdist, a zip of data) are opened in memory and
+scanned too, two levels deep; their members are named `outer/inner.zip!/path`. A source file of
+any honest size is read in full (up to 128 MiB per member), so padding a `setup.py` with megabytes
+of harmless lines does not hide what follows. Whatever could not be read (a member above that cap,
+a truncated or corrupt archive, an unreadable or too deeply nested inner archive, too many entries)
+is a gap: it is reported here, and the package's scan status is `unknown` with the reason, so
+`--fail-on-unknown` fails it. An archive that could not be read in full is never declared clean.
+
 ## Why it matters
 Malicious uploads are often malformed on purpose, to crash or fool scanners and extractors; an archive customs could not read completely cannot be declared clean.
 

@@ -114,7 +114,9 @@ fn store(root: Option<&Path>, sha256: &str, findings: &[(Option<String>, MemberF
 }
 
 enum FileOutcome {
-    Findings(Vec<(Option<String>, MemberFinding)>),
+    /// Scanned: the findings, and what could not be scanned (caps,
+    /// corruption), which makes the package's scan status unknown.
+    Findings(Vec<(Option<String>, MemberFinding)>, Vec<String>),
     /// Deliberately not scanned (too large); the rest of the release was.
     Skipped(String),
     Mismatch {
@@ -137,7 +139,7 @@ async fn one_file(
         ));
     };
     if let Some(hit) = cached(settings.cache_root.as_deref(), &index_sha) {
-        return FileOutcome::Findings(hit);
+        return FileOutcome::Findings(hit, Vec::new());
     }
     if file.size.is_some_and(|s| s > MAX_DOWNLOAD as u64) {
         return FileOutcome::Skipped(format!(
@@ -164,8 +166,11 @@ async fn one_file(
         tokio::task::spawn_blocking(move || scan_bytes(&name, &bytes, &Limits::default())).await;
     match scanned {
         Ok(Ok(result)) => {
-            store(settings.cache_root.as_deref(), &index_sha, &result.findings);
-            FileOutcome::Findings(result.findings)
+            // Only complete verdicts are kept: a scan with gaps is retried.
+            if result.gaps.is_empty() {
+                store(settings.cache_root.as_deref(), &index_sha, &result.findings);
+            }
+            FileOutcome::Findings(result.findings, result.gaps)
         }
         Ok(Err(e)) => FileOutcome::Unknown(e.to_string()),
         Err(e) => FileOutcome::Unknown(format!("{}: the scan failed: {e}", file.filename)),
@@ -248,6 +253,40 @@ fn annotate_diff(
     }
 }
 
+/// The findings of one scanned archive of `pkg`, located at the package's
+/// file (and `line`, for lockfiles) and at the member inside the archive.
+/// `audit`, `check` and `scan` all report archive findings through here.
+pub fn archive_findings(
+    pkg: &Package,
+    line: Option<u32>,
+    archive: &str,
+    list: Vec<(Option<String>, MemberFinding)>,
+) -> Vec<Finding> {
+    list.into_iter()
+        .map(|(member, f)| {
+            let mut b = Finding::for_package(f.rule, pkg)
+                .severity(f.severity)
+                .confidence(f.confidence)
+                .location(Location {
+                    file: pkg.origin.file.clone(),
+                    line,
+                    archive: Some(archive.to_string()),
+                    member,
+                    member_line: f.line,
+                });
+            for (label, value) in f.evidence {
+                b = b.evidence(label, value);
+            }
+            b.message(f.message)
+        })
+        .collect()
+}
+
+/// The reason an archive with gaps leaves the scan status `unknown`.
+pub fn gap_reason(archive: &str, gaps: &[String]) -> String {
+    format!("{archive} was not scanned in full: {}", gaps.join("; "))
+}
+
 /// Scans the locked archives of every registry package the index answered for.
 pub async fn scan_all(
     client: &IndexClient,
@@ -308,32 +347,25 @@ pub async fn scan_all(
     for (i, file, outcome) in results {
         let pkg = &packages[i];
         match outcome {
-            FileOutcome::Findings(mut list) => {
+            FileOutcome::Findings(mut list, gaps) => {
                 // Behaviour that the previous release did not have is the
                 // compromised-maintainer pattern: compare with it.
                 if list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule))
                     && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
                     && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
-                    && let FileOutcome::Findings(prev) =
+                    && let FileOutcome::Findings(prev, _) =
                         one_file(client, &prev_file, None, settings).await
                 {
                     annotate_diff(&mut list, &prev, &prev_version, !file.filename.ends_with(".whl"));
                 }
-                for (member, f) in list {
-                    let mut b = Finding::for_package(f.rule, pkg)
-                        .severity(f.severity)
-                        .confidence(f.confidence)
-                        .location(Location {
-                            file: pkg.origin.file.clone(),
-                            line: Some(pkg.origin.line),
-                            archive: Some(file.filename.clone()),
-                            member,
-                            member_line: f.line,
-                        });
-                    for (label, value) in f.evidence {
-                        b = b.evidence(label, value);
-                    }
-                    findings.push(b.message(f.message));
+                findings.extend(archive_findings(
+                    pkg,
+                    Some(pkg.origin.line),
+                    &file.filename,
+                    list,
+                ));
+                if !gaps.is_empty() {
+                    unknown.entry(i).or_default().push(gap_reason(&file.filename, &gaps));
                 }
             }
             FileOutcome::Mismatch { expected, got } => findings.push(

