@@ -36,8 +36,7 @@ pub(super) fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
     }
     let mut messages = Vec::new();
     let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
-    let mut findings = outcome.findings;
-    findings.extend(name_checks(&packages, &config));
+    let findings = outcome.findings;
     let inputs = vec![Input {
         path: report::display_path(&origin_file),
         format: Format::Names,

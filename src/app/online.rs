@@ -1,5 +1,5 @@
-//! The index phase of `audit` and `check`: ask the index, run the release,
-//! provenance and archive checks.
+//! The package phase of `audit` and `check`: the offline name checks, then ask
+//! the index and run the release, provenance and archive checks.
 
 use super::*;
 
@@ -109,7 +109,9 @@ pub(super) fn release_checks(
         cooldown: settings.cooldown.clone(),
         cooldown_exempt: config.cooldown_exempt.clone(),
     };
-    let mut findings = Vec::new();
+    // The offline name checks first: they need no index and run for every
+    // command that reads packages (audit, check), on this one path.
+    let mut findings = name_checks(packages, config);
     let mut statuses = Vec::with_capacity(packages.len());
     for p in packages {
         let key = (index_for(p, user.as_ref(), &default), p.name.clone());

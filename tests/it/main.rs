@@ -17,5 +17,6 @@ mod malformed;
 mod policy;
 mod provenance;
 mod report;
+mod rules;
 mod scan;
 mod server;

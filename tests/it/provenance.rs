@@ -970,3 +970,65 @@ fn an_entry_newer_than_the_root_is_unverifiable_only_if_the_rest_holds() {
     let verdict = verifier.verify(&original, SDIST_400, &odd);
     assert!(matches!(verdict, Verdict::Unverifiable(_)), "{verdict:?}");
 }
+
+// ---- for the rule matrix (tests/it/rules.rs): the same setups, one finding each ----
+
+/// `provenance-regressed` on line 2 (hermetic: a synthetic baseline).
+pub(crate) fn regressed_report(requirements: &str) -> (serde_json::Value, String) {
+    let server = serve(&Index {
+        extra: vec![release_4_0_1()],
+        provenance: vec![(
+            "sampleproject-4.0.0.tar.gz".into(),
+            synthetic("pypa/sampleproject"),
+        )],
+        ..Index::default()
+    });
+    server.project("six");
+    let (_, report, err) = audit(&server, requirements, &[]);
+    (report, err)
+}
+
+/// `publisher-changed` (needs ../shared's real provenance objects).
+pub(crate) fn publisher_changed_report(requirements: &str) -> Option<(serde_json::Value, String)> {
+    let prev = real("sampleproject-4.0.0.tar.gz.provenance.json")?;
+    let next = real("pypi_attestations-0.0.19.tar.gz.provenance.json")?;
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures()?.join("json/pypi-attestations.json")).ok()?,
+    )
+    .ok()?;
+    let sha = doc["releases"]["0.0.19"]
+        .as_array()?
+        .iter()
+        .find(|f| f["filename"] == "pypi_attestations-0.0.19.tar.gz")?["digests"]["sha256"]
+        .as_str()?
+        .to_string();
+    let server = serve(&Index {
+        extra: vec![Extra {
+            version: "4.0.1",
+            sha256: sha,
+            uploaded: "2025-01-01T00:00:00Z",
+        }],
+        provenance: vec![
+            ("sampleproject-4.0.0.tar.gz".into(), prev),
+            ("sampleproject-4.0.1.tar.gz".into(), next),
+        ],
+        ..Index::default()
+    });
+    server.project("six");
+    let (_, report, err) = audit(&server, requirements, &[]);
+    Some((report, err))
+}
+
+/// `provenance-invalid`: a real attestation of 4.0.0 against a tampered
+/// digest; `before` is the requirement text up to `--hash=sha256:`.
+pub(crate) fn invalid_report(before: &str) -> Option<(serde_json::Value, String)> {
+    let body = real("sampleproject-4.0.0.tar.gz.provenance.json")?;
+    let server = serve(&Index {
+        provenance: vec![("sampleproject-4.0.0.tar.gz".into(), body)],
+        sdist_400_sha: Some("1".repeat(64)),
+        ..Index::default()
+    });
+    server.project("six");
+    let (_, report, err) = audit(&server, &format!("{before}{}", "1".repeat(64)), &[]);
+    Some((report, err))
+}
