@@ -1,4 +1,5 @@
-//! `Pipfile.lock` (pipenv): JSON with `_meta`, `default` and `develop`.
+//! `Pipfile.lock` (pipenv): JSON with `_meta`, `default`, `develop` and any
+//! custom package categories (`[pretty]` in the Pipfile is `"pretty"` here).
 //!
 //! serde_json keeps no spans, so a small scanner finds the line of each
 //! package key at the right nesting level (inside `default` / `develop`),
@@ -16,10 +17,53 @@ use crate::package::{Artifact, Hash, Origin, Package, PackageName, Source, Sourc
 struct LockWire {
     #[serde(rename = "_meta")]
     meta: MetaWire,
-    #[serde(default)]
-    default: BTreeMap<String, EntryWire>,
-    #[serde(default)]
-    develop: BTreeMap<String, EntryWire>,
+    /// `default`, `develop` and custom categories: every other top-level key.
+    #[serde(flatten)]
+    sections: BTreeMap<String, serde_json::Value>,
+}
+
+/// A package category and its entries by package key.
+type Category = (String, BTreeMap<String, EntryWire>);
+
+/// The package categories, `default` and `develop` first, then custom ones
+/// (top-level objects whose values are package entries). A malformed entry
+/// is an error at its own line.
+fn categories(
+    path: &Path,
+    wire: &LockWire,
+    line_of: &dyn Fn(&str, &str) -> u32,
+) -> Result<Vec<Category>, LockfileError> {
+    let mut names: Vec<&String> = wire
+        .sections
+        .keys()
+        .filter(|k| !k.starts_with('_'))
+        .collect();
+    names.sort_by_key(|k| (k.as_str() != "default", k.as_str() != "develop", k.as_str()));
+    let mut out = Vec::new();
+    for name in names {
+        let Some(map) = wire.sections[name].as_object() else {
+            continue;
+        };
+        let is_category = name == "default"
+            || name == "develop"
+            || (!map.is_empty() && map.values().all(serde_json::Value::is_object));
+        if !is_category {
+            continue;
+        }
+        let mut entries = BTreeMap::new();
+        for (key, value) in map {
+            let entry: EntryWire = serde_json::from_value(value.clone()).map_err(|e| {
+                LockfileError::new(
+                    path,
+                    Some(line_of(name, key)),
+                    format!("invalid entry `{key}` in `{name}`: {e}"),
+                )
+            })?;
+            entries.insert(key.clone(), entry);
+        }
+        out.push((name.clone(), entries));
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,8 +140,11 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
             role: "source".into(),
         })
         .collect();
-    for (section, entries) in [("default", &wire.default), ("develop", &wire.develop)] {
-        for (raw_name, e) in entries {
+    let line_of =
+        |section: &str, key: &str| index.line_of(lines.get(&(section, key)).copied().unwrap_or(0));
+    for (section, entries) in categories(path, &wire, &line_of)? {
+        let section = section.as_str();
+        for (raw_name, e) in &entries {
             let offset = lines
                 .get(&(section, raw_name.as_str()))
                 .copied()
@@ -169,10 +216,11 @@ pub fn parse(path: &Path, content: &str) -> Result<Lockfile, LockfileError> {
     Ok(lock)
 }
 
-/// Byte offsets of the keys directly inside the top-level `default` and
-/// `develop` objects, found by a small JSON scanner (strings and escapes
-/// respected). Only called on text serde_json already accepted.
-fn key_lines(text: &str) -> HashMap<(&'static str, &str), usize> {
+/// Byte offsets of the keys directly inside each top-level object
+/// (`default`, `develop`, custom categories), by (category, key), found by a
+/// small JSON scanner (strings and escapes respected). Only called on text
+/// serde_json already accepted.
+fn key_lines(text: &str) -> HashMap<(&str, &str), usize> {
     let bytes = text.as_bytes();
     let mut out = HashMap::new();
     // Stack of containers: (is_object, expecting_key).
@@ -221,12 +269,7 @@ fn key_lines(text: &str) -> HashMap<(&'static str, &str), usize> {
                     match stack.len() {
                         1 => top_key = Some(s),
                         2 => {
-                            let section = match top_key {
-                                Some("default") => Some("default"),
-                                Some("develop") => Some("develop"),
-                                _ => None,
-                            };
-                            if let Some(section) = section {
+                            if let Some(section) = top_key {
                                 out.insert((section, s), start);
                             }
                         }
@@ -308,10 +351,11 @@ mod tests {
     fn errors() {
         let e = parse(
             Path::new("Pipfile.lock"),
-            "{\n  \"default\": {\n    \"a\": {\"version\": 3}\n  }\n}",
+            "{\n  \"_meta\": {},\n  \"default\": {\n    \"a\": {\"version\": 3}\n  }\n}",
         )
         .unwrap_err();
-        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("invalid entry `a` in `default`"), "{e}");
         assert!(parse(Path::new("Pipfile.lock"), "{").is_err());
         assert!(parse(Path::new("Pipfile.lock"), "[]").is_err());
     }

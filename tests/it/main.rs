@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod common;
 mod faults;
+mod generated;
 mod index;
 mod inventory;
 mod malformed;
