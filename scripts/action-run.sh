@@ -17,6 +17,30 @@
 set -uo pipefail
 
 bin="${CUSTOMS_BIN:?CUSTOMS_BIN is not set}"
+
+# Index credentials are masked in the workflow log before anything runs
+# (customs itself never prints them; this covers every other step's output).
+mask_url_secret() {
+  local url="$1" authority userinfo
+  case "$url" in *://*) ;; *) return 0 ;; esac
+  authority="${url#*://}"
+  authority="${authority%%/*}"
+  case "$authority" in *@*) ;; *) return 0 ;; esac
+  userinfo="${authority%@*}"
+  if [ "${userinfo#*:}" != "$userinfo" ]; then
+    echo "::add-mask::${userinfo#*:}"
+  else
+    echo "::add-mask::${userinfo}"
+  fi
+}
+for var in PIP_INDEX_URL PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_DEFAULT_INDEX UV_INDEX UV_EXTRA_INDEX_URL; do
+  for url in ${!var:-}; do
+    mask_url_secret "${url#*=}"
+  done
+done
+while IFS='=' read -r name value; do
+  case "$name" in UV_INDEX_*_PASSWORD) [ -n "$value" ] && echo "::add-mask::$value" ;; esac
+done < <(env)
 out_dir="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/customs"
 mkdir -p "$out_dir"
 report="$out_dir/customs-report.json"

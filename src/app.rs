@@ -165,6 +165,13 @@ struct RunSettings {
     fail_on_unknown: bool,
     cooldown: Cooldown,
     user_index: Option<String>,
+    /// The `.netrc` text (`NETRC`, else `~/.netrc`), if any.
+    netrc: Option<String>,
+    /// uv's `UV_INDEX_<NAME>_USERNAME` / `_PASSWORD` variables.
+    uv_index_env: BTreeMap<String, String>,
+    /// Named indexes (`[[tool.uv.index]]` of a pyproject.toml beside a
+    /// lockfile): (name, URL), for uv's per-index credential variables.
+    named_indexes: Vec<(String, String)>,
 }
 
 fn load_config(args: &ReportArgs) -> Result<Config> {
@@ -202,12 +209,86 @@ fn resolve_settings(args: &ReportArgs, config: &Config) -> Result<RunSettings> {
     if let Some(u) = &user_index {
         IndexUrl::parse(u).map_err(|e| anyhow::anyhow!("invalid index URL: {e}\n  hint: give the Simple index URL, e.g. https://host/simple"))?;
     }
+    // Every secret of the environment is known to the redaction point before
+    // anything can print it.
+    for k in [
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_INDEX",
+        "UV_EXTRA_INDEX_URL",
+    ] {
+        if let Ok(v) = std::env::var(k) {
+            for u in v.split_whitespace() {
+                crate::redact::register_url(u.split_once('=').map_or(u, |(_, url)| url));
+            }
+        }
+    }
+    if let Some(u) = &user_index {
+        crate::redact::register_url(u);
+    }
+    let uv_index_env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| {
+            k.starts_with("UV_INDEX_") && (k.ends_with("_USERNAME") || k.ends_with("_PASSWORD"))
+        })
+        .collect();
+    for (k, v) in &uv_index_env {
+        if k.ends_with("_PASSWORD") {
+            crate::redact::register(v);
+        }
+    }
+    let netrc = std::env::var_os("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| etcetera::home_dir().ok().map(|h| h.join(".netrc")))
+        .and_then(|p| std::fs::read_to_string(p).ok());
     Ok(RunSettings {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(Severity::High),
         fail_on_unknown: args.fail_on_unknown || config.fail_on_unknown.unwrap_or(false),
         cooldown,
         user_index,
+        netrc,
+        uv_index_env,
+        named_indexes: Vec::new(),
     })
+}
+
+/// `[[tool.uv.index]]` entries (name, URL) of the pyproject.toml beside `lockfile`.
+fn named_indexes(lockfile: &Path) -> Vec<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Pyproject {
+        tool: Option<Tool>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Tool {
+        uv: Option<Uv>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Uv {
+        #[serde(default)]
+        index: Vec<Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: Option<String>,
+        url: String,
+    }
+    let dir = lockfile.parent().unwrap_or(Path::new("."));
+    let Ok(text) = std::fs::read_to_string(dir.join("pyproject.toml")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = toml::from_str::<Pyproject>(&text) else {
+        return Vec::new();
+    };
+    doc.tool
+        .and_then(|t| t.uv)
+        .map(|uv| {
+            uv.index
+                .into_iter()
+                .filter_map(|i| Some((i.name?, i.url)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The offline name checks of every registry package.
@@ -225,7 +306,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
     let r = &args.report;
     let as_of = as_of(r, now)?;
     let config = load_config(r)?;
-    let settings = resolve_settings(r, &config)?;
+    let mut settings = resolve_settings(r, &config)?;
     let options = ParseOptions {
         env: std::env::vars().collect::<BTreeMap<_, _>>(),
     };
@@ -283,6 +364,18 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
                 .collect(),
             options: lock.options.clone(),
         });
+        for url in lock
+            .indexes
+            .iter()
+            .map(|i| i.url.as_str())
+            .chain(lock.packages.iter().filter_map(|p| p.index_url.as_deref()))
+        {
+            crate::redact::register_url(url);
+        }
+        for (name, url) in named_indexes(path) {
+            crate::redact::register_url(&url);
+            settings.named_indexes.push((name, url));
+        }
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }

@@ -1,6 +1,7 @@
 //! Asking the package index: PyPI's JSON API and the Simple JSON API, a disk
 //! cache, retries, offline mode. Knows only the package model.
 
+pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod model;
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt;
 
+pub use auth::{Credential, Credentials};
 pub use client::{ClientConfig, ClientError, IndexClient, IndexUrl};
 pub use model::{Answer, FileFacts, ProjectFacts, ProjectStatus, ReleaseFacts};
 

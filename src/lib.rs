@@ -28,5 +28,6 @@ pub mod names;
 pub mod package;
 pub mod policy;
 pub mod provenance;
+pub mod redact;
 pub mod report;
 pub mod scan;

@@ -11,8 +11,10 @@ fn main() -> ExitCode {
     match customs::app::run(cli) {
         Ok(outcome) => {
             let mut err = std::io::stderr().lock();
+            // Messages and errors pass the one redaction point (reports
+            // already did, in `render`).
             for m in &outcome.messages {
-                let _ = writeln!(err, "{m}");
+                let _ = writeln!(err, "{}", customs::redact::scrub(m));
             }
             let mut out = std::io::stdout().lock();
             // A closed pipe (`customs audit | head`) is not an error.
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", customs::redact::scrub(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -338,24 +338,11 @@ pub fn display_path(path: &Path) -> String {
 }
 
 /// Hides credentials in a URL (`https://user:token@host` -> `https://user:***@host`,
-/// `https://token@host` -> `https://***@host`) so reports never carry secrets
-/// that came from `${VAR}` expansion or a lockfile.
+/// `https://token@host` -> `https://***@host`, secret query parameters) so
+/// reports never carry secrets that came from `${VAR}` expansion or a
+/// lockfile: [`crate::redact::url`], the one redaction point.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = &authority[..at];
-    let hidden = match userinfo.split_once(':') {
-        Some((user, _)) => format!("{user}:***"),
-        None => "***".to_string(),
-    };
-    format!("{}{hidden}{}", &url[..scheme_end + 3], &rest[at..])
+    crate::redact::url(url)
 }
 
 fn timestamp(ts: jiff::Timestamp) -> String {

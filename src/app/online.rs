@@ -71,10 +71,13 @@ pub(super) fn release_checks(
     }
     let wanted: Vec<(IndexUrl, PackageName, Vec<crate::package::Version>)> =
         by_key.into_iter().map(|((i, n), v)| (i, n, v)).collect();
+    let in_use: Vec<&IndexUrl> = wanted.iter().map(|(i, _, _)| i).collect();
+    let credentials = credentials(packages, settings, &in_use, messages);
     let client = IndexClient::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout.max(1)),
         offline: args.offline,
         cache_root: cache_root(args),
+        credentials,
         ..ClientConfig::default()
     })?;
     let bar = progress_bar(wanted.len());
@@ -192,6 +195,70 @@ pub(super) fn release_checks(
         scans: Some(scans),
         provenance,
     })
+}
+
+/// The credentials of this run, by host: the user info of the index URLs
+/// (the user's and those lockfiles record), uv's `UV_INDEX_<NAME>_*`
+/// variables for named indexes, then `.netrc` for the hosts in use. Warns
+/// once per host when they would go over plain HTTP to anything but loopback.
+fn credentials(
+    packages: &[Package],
+    settings: &RunSettings,
+    in_use: &[&IndexUrl],
+    messages: &mut Vec<String>,
+) -> crate::index::Credentials {
+    let mut creds = crate::index::Credentials::default();
+    let raw = settings
+        .user_index
+        .iter()
+        .map(String::as_str)
+        .chain(packages.iter().filter_map(|p| p.index_url.as_deref()));
+    for u in raw {
+        if let Ok(url) = url::Url::parse(u.trim()) {
+            creds.take_userinfo(&url);
+        }
+    }
+    for (name, u) in &settings.named_indexes {
+        let prefix = crate::index::auth::uv_env_prefix(name);
+        let user = settings.uv_index_env.get(&format!("{prefix}USERNAME"));
+        let password = settings.uv_index_env.get(&format!("{prefix}PASSWORD"));
+        if (user.is_some() || password.is_some())
+            && let Ok(url) = url::Url::parse(u.trim())
+        {
+            creds.add(
+                &url,
+                crate::index::Credential {
+                    username: user.cloned().unwrap_or_default(),
+                    password: password.cloned(),
+                },
+            );
+        }
+    }
+    if let Some(text) = &settings.netrc {
+        let hosts: Vec<url::Url> = in_use.iter().map(|i| i.simple.clone()).collect();
+        creds.add_netrc(text, &hosts);
+    }
+    let mut warned = std::collections::BTreeSet::new();
+    for index in in_use {
+        let url = &index.simple;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        if url.scheme() == "http"
+            && !loopback
+            && creds.for_url(url).is_some()
+            && warned.insert(url.host_str().unwrap_or_default().to_string())
+        {
+            messages.push(format!(
+                "warning: credentials for {} are sent over plain HTTP: anyone on the network path can read them; use https",
+                url.host_str().unwrap_or_default()
+            ));
+        }
+    }
+    creds
 }
 
 pub(super) fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {

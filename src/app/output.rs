@@ -106,14 +106,17 @@ pub(super) fn baseline(path: &Path) -> Result<std::collections::HashSet<String>>
         .collect())
 }
 
+/// Renders a report in a format; every report customs writes, to stdout or a
+/// file, passes the one redaction point on the way out.
 pub(super) fn render(report: &Report, format: OutputFormat) -> String {
-    match format {
+    let text = match format {
         OutputFormat::Json => report::json::render(report),
         OutputFormat::Table => report::table::render(report, terminal_width()),
         OutputFormat::Sarif => report::sarif::render(report),
         OutputFormat::Github => report::github::render(report),
         OutputFormat::Markdown => report::markdown::render(report),
-    }
+    };
+    crate::redact::scrub(&text)
 }
 
 pub(super) fn terminal_width() -> Option<u16> {

@@ -36,6 +36,8 @@ pub struct ClientConfig {
     pub offline: bool,
     /// The cache root; `None` with `--no-cache`.
     pub cache_root: Option<PathBuf>,
+    /// Credentials by host: sent only to their own host and port.
+    pub credentials: super::Credentials,
 }
 
 impl Default for ClientConfig {
@@ -48,6 +50,7 @@ impl Default for ClientConfig {
             backoff: Duration::from_millis(250),
             offline: false,
             cache_root: None,
+            credentials: super::Credentials::default(),
         }
     }
 }
@@ -70,12 +73,18 @@ pub struct IndexUrl {
 
 impl IndexUrl {
     /// Parses a Simple index URL as pip and uv take it (`https://host/simple`).
+    /// User info is dropped (the app moves it into [`super::Credentials`]
+    /// first): an `IndexUrl` never carries a secret, so neither does anything
+    /// built from it (request URLs, messages, cache keys).
     pub fn parse(raw: &str) -> Result<Self, String> {
+        let shown = crate::redact::url(raw.trim());
         let mut simple =
-            Url::parse(raw.trim()).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
+            Url::parse(raw.trim()).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
         if !matches!(simple.scheme(), "http" | "https") {
-            return Err(format!("`{raw}` is not an http(s) URL"));
+            return Err(format!("`{shown}` is not an http(s) URL"));
         }
+        let _ = simple.set_username("");
+        let _ = simple.set_password(None);
         if !simple.path().ends_with('/') {
             let p = format!("{}/", simple.path());
             simple.set_path(&p);
@@ -220,7 +229,9 @@ impl IndexClient {
                     Ok(doc) => (doc.into_facts(&url), headers),
                     Err(e) => {
                         return Answer::Unavailable {
-                            reason: format!("{url}: not a JSON API document: {e}"),
+                            reason: crate::redact::text(&format!(
+                                "{url}: not a JSON API document: {e}"
+                            )),
                         };
                     }
                 }
@@ -340,10 +351,13 @@ impl IndexClient {
         if self.config.offline {
             return Err("offline, and the provenance object is not in the cache".into());
         }
-        let parsed = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let parsed = Url::parse(url)
+            .map_err(|e| crate::redact::text(&format!("`{url}` is not a URL: {e}")))?;
         match self.get(&parsed, None, false).await? {
             Fetched::NotFound => Ok(None),
-            Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
+            Fetched::NotModified { .. } => {
+                Err(crate::redact::text(&format!("{url}: unexpected 304")))
+            }
             Fetched::Ok { body, .. } => {
                 // Stored only once it parses: a broken answer is asked again next time.
                 if let Some(c) = &cache
@@ -388,8 +402,25 @@ impl IndexClient {
     /// One GET with retries. 404 and 410 are answers, not errors.
     async fn get(&self, url: &Url, etag: Option<&str>, simple: bool) -> Result<Fetched, String> {
         let mut attempt = 0u32;
+        // User info in a URL (a file URL an index gave) is sent as a header,
+        // never shown; else the host's own credentials, if any.
+        let mut url = url.clone();
+        let inline = (!url.username().is_empty()).then(|| super::Credential {
+            username: crate::redact::percent_decode(url.username()),
+            password: url.password().map(crate::redact::percent_decode),
+        });
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let credential = inline
+            .as_ref()
+            .filter(|c| c.username != crate::redact::MASK)
+            .or_else(|| self.config.credentials.for_url(&url));
+        let shown = crate::redact::url(url.as_str());
         loop {
             let mut req = self.http.get(url.clone());
+            if let Some(c) = credential {
+                req = req.basic_auth(&c.username, c.password.as_ref());
+            }
             if simple {
                 req = req.header(ACCEPT, "application/vnd.pypi.simple.v1+json");
             } else {
@@ -419,21 +450,21 @@ impl IndexClient {
                                     url: final_url,
                                 });
                             }
-                            Err(e) => (format!("{url}: {e}"), None, true),
+                            Err(e) => (format!("{shown}: {e}"), None, true),
                         }
                     } else {
                         let retryable = status == StatusCode::REQUEST_TIMEOUT
                             || status == StatusCode::TOO_MANY_REQUESTS
                             || status.is_server_error();
                         (
-                            format!("{url}: HTTP {status}"),
+                            format!("{shown}: HTTP {status}"),
                             retry_after(&headers),
                             retryable,
                         )
                     }
                 }
                 Err(e) => (
-                    format!("{url}: {}", describe(&e)),
+                    format!("{shown}: {}", crate::redact::text(&describe(&e))),
                     None,
                     !e.is_redirect() && !e.is_builder(),
                 ),
@@ -470,15 +501,16 @@ impl IndexClient {
         if self.config.offline {
             return Err("offline".into());
         }
-        let url = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let shown = crate::redact::url(url);
+        let url = Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
         match self.get(&url, None, false).await? {
             Fetched::Ok { body, .. } if body.len() <= cap => Ok(body),
             Fetched::Ok { body, .. } => Err(format!(
-                "{url}: {} bytes, more than the {cap} customs reads",
+                "{shown}: {} bytes, more than the {cap} customs reads",
                 body.len()
             )),
-            Fetched::NotFound => Err(format!("{url}: HTTP 404")),
-            Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
+            Fetched::NotFound => Err(format!("{shown}: HTTP 404")),
+            Fetched::NotModified { .. } => Err(format!("{shown}: unexpected 304")),
         }
     }
 }

@@ -97,3 +97,44 @@ fn the_action_step_reports_errors_as_a_verdict() {
     assert_eq!(status.status.code(), Some(2));
     assert_eq!(outputs(&gh_out)["verdict"], "error");
 }
+
+#[test]
+fn the_action_step_masks_index_credentials_before_running() {
+    let server = Server::start();
+    server.project("six");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let url = server
+        .index_url()
+        .replace("http://", "http://__token__:url-S3cret-99@");
+    let status = Command::new("bash")
+        .arg(root().join("scripts/action-run.sh"))
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+        .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
+        .env("PIP_INDEX_URL", &url)
+        .env("UV_INDEX_INTERNAL_PASSWORD", "uv-S3cret-77")
+        .env("RUNNER_TEMP", tmp.path())
+        .env("INPUT_PATHS", "requirements.txt")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(
+        status.status.code().is_some_and(|c| c <= 1),
+        "{stdout}\n{stderr}"
+    );
+    for secret in ["url-S3cret-99", "uv-S3cret-77"] {
+        assert!(
+            stdout.contains(&format!("::add-mask::{secret}\n")),
+            "{secret} not masked:\n{stdout}"
+        );
+        let elsewhere = stdout
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .any(|l| l.contains(secret));
+        assert!(!elsewhere && !stderr.contains(secret), "{stdout}\n{stderr}");
+    }
+}

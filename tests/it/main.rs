@@ -20,4 +20,5 @@ mod provenance;
 mod report;
 mod rules;
 mod scan;
+mod secrets;
 mod server;
