@@ -35,7 +35,12 @@ mask_url_secret() {
 }
 for var in PIP_INDEX_URL PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_DEFAULT_INDEX UV_INDEX UV_EXTRA_INDEX_URL; do
   for url in ${!var:-}; do
-    mask_url_secret "${url#*=}"
+    # `name=url` (UV_INDEX); a password may itself contain `=` (base64).
+    case "${url%%=*}" in
+      *[:/@]*) ;;
+      *) url="${url#*=}" ;;
+    esac
+    mask_url_secret "$url"
   done
 done
 while IFS='=' read -r name value; do

@@ -169,9 +169,12 @@ struct RunSettings {
     netrc: Option<String>,
     /// uv's `UV_INDEX_<NAME>_USERNAME` / `_PASSWORD` variables.
     uv_index_env: BTreeMap<String, String>,
-    /// Named indexes (`[[tool.uv.index]]` of a pyproject.toml beside a
-    /// lockfile): (name, URL), for uv's per-index credential variables.
+    /// Named indexes (`UV_INDEX=name=url`, `[[tool.uv.index]]` of a
+    /// pyproject.toml beside a lockfile): (name, URL), for uv's per-index
+    /// credential variables.
     named_indexes: Vec<(String, String)>,
+    /// Index URLs the user configured (command line, environment, config).
+    trusted_indexes: Vec<String>,
 }
 
 fn load_config(args: &ReportArgs) -> Result<Config> {
@@ -211,6 +214,10 @@ fn resolve_settings(args: &ReportArgs, config: &Config) -> Result<RunSettings> {
     }
     // Every secret of the environment is known to the redaction point before
     // anything can print it.
+    // The indexes the user configured (not a lockfile or a pyproject.toml a
+    // pull request can change): only their hosts get uv's per-index secrets.
+    let mut trusted_indexes: Vec<String> = Vec::new();
+    let mut named_indexes = Vec::new();
     for k in [
         "PIP_INDEX_URL",
         "PIP_EXTRA_INDEX_URL",
@@ -220,13 +227,19 @@ fn resolve_settings(args: &ReportArgs, config: &Config) -> Result<RunSettings> {
         "UV_EXTRA_INDEX_URL",
     ] {
         if let Ok(v) = std::env::var(k) {
-            for u in v.split_whitespace() {
-                crate::redact::register_url(u.split_once('=').map_or(u, |(_, url)| url));
+            for entry in v.split_whitespace() {
+                let (name, url) = split_named_index(entry);
+                crate::redact::register_url(url);
+                trusted_indexes.push(url.to_string());
+                if let Some(name) = name {
+                    named_indexes.push((name.to_string(), url.to_string()));
+                }
             }
         }
     }
     if let Some(u) = &user_index {
         crate::redact::register_url(u);
+        trusted_indexes.push(u.clone());
     }
     let uv_index_env: BTreeMap<String, String> = std::env::vars()
         .filter(|(k, _)| {
@@ -249,8 +262,21 @@ fn resolve_settings(args: &ReportArgs, config: &Config) -> Result<RunSettings> {
         user_index,
         netrc,
         uv_index_env,
-        named_indexes: Vec::new(),
+        named_indexes,
+        trusted_indexes,
     })
+}
+
+/// `name=https://host/simple` (uv's `UV_INDEX` entries) or a bare URL. A
+/// password may contain `=` (base64): only a left side that is not part of a
+/// URL is a name.
+fn split_named_index(entry: &str) -> (Option<&str>, &str) {
+    match entry.split_once('=') {
+        Some((name, url)) if !name.contains([':', '/', '@']) && url.contains("://") => {
+            (Some(name), url)
+        }
+        _ => (None, entry),
+    }
 }
 
 /// `[[tool.uv.index]]` entries (name, URL) of the pyproject.toml beside `lockfile`.

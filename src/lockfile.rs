@@ -242,6 +242,19 @@ pub fn parse_file(
 ) -> Result<(Detection, Lockfile), LockfileError> {
     let content = read_text(path)?;
     let detection = format.unwrap_or_else(|| detect(path, &content));
+    if matches!(detection.basis, detect::Basis::Content(_))
+        && detection.format == Format::Requirements
+        && detect::unknown_toml(&content)
+    {
+        return Err(LockfileError::new(
+            path,
+            None,
+            "is a TOML document, but not a lockfile format customs recognises",
+        )
+        .with_hint(
+            "name the format: --format-of FILE=uv|poetry|pdm|pylock (or use the tool's canonical file name)",
+        ));
+    }
     let lock = parse(path, detection.format, &content, options)?;
     Ok((detection, lock))
 }

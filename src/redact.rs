@@ -80,9 +80,12 @@ pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(pos) = rest.find("://") {
-        // The scheme: letters, digits, `+`, `-`, `.` before `://`.
-        let scheme_start = rest[..pos]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        // The scheme: ASCII letters, digits, `+`, `-`, `.` before `://`
+        // (walked back by byte: the first non-scheme byte, ASCII or part of a
+        // multi-byte character, ends it on a character boundary).
+        let scheme_start = rest.as_bytes()[..pos]
+            .iter()
+            .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
             .map_or(0, |i| i + 1);
         let end = rest[pos..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')'))

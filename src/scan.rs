@@ -124,6 +124,11 @@ fn pure_wheel(filename: &str) -> bool {
 /// How deep archives inside archives are read (a wheel in an sdist is 1).
 const MAX_NESTING: usize = 2;
 
+/// How many archives inside an archive are opened, and the largest opened:
+/// the whole tree shares one decompression budget besides.
+const MAX_NESTED: usize = 256;
+const MAX_NESTED_SIZE: usize = 32 * 1024 * 1024;
+
 /// Whether a member's name says it is an archive the scanner opens.
 fn is_nested_archive(path: &str) -> bool {
     let l = path.to_ascii_lowercase();
@@ -144,8 +149,9 @@ struct Collector<'r> {
     deferred: Vec<(String, Vec<u8>)>,
     /// Executables: judged once setup.py is known.
     binaries: Vec<(String, u64, &'static str)>,
-    /// Nested archives still to open: (path, bytes, depth).
-    nested: Vec<(String, Vec<u8>, usize)>,
+    /// Nested archives still to open: (path, bytes, depth, size); the bytes
+    /// of one too large to open are not kept.
+    nested: Vec<(String, Vec<u8>, usize, usize)>,
     setup_text: String,
     is_wheel: bool,
     findings: Vec<(Option<String>, MemberFinding)>,
@@ -161,7 +167,13 @@ impl Collector<'_> {
         }
         let Some(data) = m.data else { return };
         if is_nested_archive(&m.path) && archive::detect(&data).is_some() {
-            self.nested.push((path, data, depth + 1));
+            let size = data.len();
+            let data = if size > MAX_NESTED_SIZE {
+                Vec::new()
+            } else {
+                data
+            };
+            self.nested.push((path, data, depth + 1, size));
             return;
         }
         if let Some(kind) = binary_kind(&data) {
@@ -217,26 +229,49 @@ pub fn scan_bytes(
         findings: Vec::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
-    while let Some((path, data, depth)) = c.nested.pop() {
+    let mut opened = 0usize;
+    while let Some((path, data, depth, size)) = c.nested.pop() {
         // Test fixtures are often broken or hostile archives on purpose
         // (extractors' tests): what cannot be read there is said, not a gap.
         let fixture = analyze::role(&path, &[]) == analyze::Role::Test;
-        if depth > MAX_NESTING {
+        let refused = if depth > MAX_NESTING {
+            Some(format!(
+                "an archive nested more than {MAX_NESTING} deep: not opened"
+            ))
+        } else if opened >= MAX_NESTED {
+            Some(format!(
+                "more than {MAX_NESTED} archives inside the archive: not opened"
+            ))
+        } else if size > MAX_NESTED_SIZE {
+            Some(format!(
+                "an archive inside the archive larger than {} MiB: not opened",
+                MAX_NESTED_SIZE >> 20
+            ))
+        } else if contents.decompressed >= limits.max_total {
+            Some("the decompression budget of the scan is spent: not opened".into())
+        } else {
+            None
+        };
+        if let Some(what) = refused {
             contents.anomalies.push(archive::Anomaly {
                 path: Some(path.clone()),
-                what: format!("an archive nested more than {MAX_NESTING} deep: not opened"),
+                what: what.clone(),
                 dangerous: false,
             });
             if !fixture {
-                contents
-                    .gaps
-                    .push(format!("{path}: nested too deep to open"));
+                contents.gaps.push(format!("{path}: {what}"));
                 contents.incomplete = true;
             }
             continue;
         }
+        opened += 1;
         let prefix = format!("{path}!/");
-        let inner = archive::read(&data, limits, &keep, &mut |m| c.member(m, &prefix, depth));
+        let shared = Limits {
+            spent: contents.decompressed,
+            ..limits.clone()
+        };
+        let inner = archive::read(&data, &shared, &keep, &mut |m| c.member(m, &prefix, depth));
+        contents.decompressed = inner.decompressed;
         contents.members += inner.members;
         // Nobody extracts an inner archive on install: its traversal or
         // links are facts about the data, not a danger to the installer.
@@ -349,19 +384,37 @@ pub fn scan_bytes(
             ));
         }
     }
-    cap_nested(&mut out.findings);
+    // An inner archive named by a `.pth` file or setup.py is on the import
+    // path or run at install: what is in it runs like the rest.
+    let mut launchers = setup_text.clone();
+    for (_, data) in pth.iter().filter(|(p, _)| !p.contains("!/")) {
+        launchers.push_str(&String::from_utf8_lossy(data));
+    }
+    cap_nested(&mut out.findings, &launchers);
     Ok(out)
 }
 
 /// What is inside an inner archive runs only if the package unpacks or
 /// imports it, and that code is scanned in the outer archive: findings in
 /// inner archives are low at most, and say where they are.
-fn cap_nested(findings: &mut [(Option<String>, MemberFinding)]) {
+fn cap_nested(findings: &mut [(Option<String>, MemberFinding)], launchers: &str) {
     for (member, f) in findings.iter_mut() {
-        let Some((archive, _)) = member.as_deref().and_then(|m| m.split_once("!/")) else {
+        let Some((archive, inner)) = member.as_deref().and_then(|m| m.split_once("!/")) else {
             continue;
         };
-        if f.severity > Severity::Low {
+        let base = archive.rsplit('/').next().unwrap_or(archive);
+        let inner_base = inner
+            .rsplit('/')
+            .next()
+            .unwrap_or(inner)
+            .to_ascii_lowercase();
+        // Startup code (a `sitecustomize` or a `.pth` inside an archive on the
+        // path) and archives a `.pth` or setup.py names keep their severity.
+        let runs = names_file(launchers, base)
+            || inner_base == "sitecustomize.py"
+            || inner_base == "usercustomize.py"
+            || inner_base.ends_with(".pth");
+        if !runs && f.severity > Severity::Low {
             f.severity = Severity::Low;
             f.evidence.push((
                 "nested".into(),
@@ -572,6 +625,26 @@ mod tests {
             "{:?}",
             scan.findings
         );
+        // Named by a .pth, the inner archive is on the import path: full severity.
+        let inner = zip(&[("sitecustomize.py", PAYLOAD)]);
+        let outer = zip(&[
+            ("evil_support.pth", b"evil_support.zip\n"),
+            ("evil_support.zip", &inner),
+        ]);
+        let scan = scan_bytes("p-1.0-py3-none-any.whl", &outer, &Limits::default()).unwrap();
+        let f = scan
+            .findings
+            .iter()
+            .find(|(m, f)| {
+                f.rule == RuleId::Exfiltration
+                    && m.as_deref() == Some("evil_support.zip!/sitecustomize.py")
+            })
+            .map(|(_, f)| f.severity);
+        assert!(
+            f.is_some_and(|s| s >= Severity::High),
+            "{:?}",
+            scan.findings
+        );
         // A fixture that does not read is said, not a gap.
         let cut_fixture = targz(&[("x/run.py", PAYLOAD)]);
         let outer = targz(&[(
@@ -604,7 +677,7 @@ mod tests {
         }
         let scan = scan_bytes("p-1.0-py3-none-any.whl", &doc, &Limits::default()).unwrap();
         assert!(
-            scan.gaps.iter().any(|g| g.contains("nested too deep")),
+            scan.gaps.iter().any(|g| g.contains("nested more than")),
             "{:?}",
             scan.gaps
         );

@@ -208,31 +208,50 @@ fn credentials(
     messages: &mut Vec<String>,
 ) -> crate::index::Credentials {
     let mut creds = crate::index::Credentials::default();
-    let raw = settings
-        .user_index
-        .iter()
-        .map(String::as_str)
-        .chain(packages.iter().filter_map(|p| p.index_url.as_deref()));
-    for u in raw {
-        if let Ok(url) = url::Url::parse(u.trim()) {
-            creds.take_userinfo(&url);
-        }
+    let parse = |u: &str| url::Url::parse(u.trim()).ok();
+    // The user's own index URL first.
+    if let Some(url) = settings.user_index.as_deref().and_then(parse) {
+        creds.take_userinfo(&url);
     }
+    // uv's per-index variables, for named indexes on a host the user configured.
+    let trusted: Vec<url::Url> = settings
+        .trusted_indexes
+        .iter()
+        .filter_map(|u| parse(u))
+        .collect();
+    let same_host = |a: &url::Url, b: &url::Url| {
+        a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    };
     for (name, u) in &settings.named_indexes {
         let prefix = crate::index::auth::uv_env_prefix(name);
         let user = settings.uv_index_env.get(&format!("{prefix}USERNAME"));
         let password = settings.uv_index_env.get(&format!("{prefix}PASSWORD"));
-        if (user.is_some() || password.is_some())
-            && let Ok(url) = url::Url::parse(u.trim())
-        {
-            creds.add(
-                &url,
-                crate::index::Credential {
-                    username: user.cloned().unwrap_or_default(),
-                    password: password.cloned(),
-                },
-            );
+        let Some(url) = parse(u) else { continue };
+        if user.is_none() && password.is_none() {
+            continue;
         }
+        if !trusted.iter().any(|t| same_host(t, &url)) {
+            messages.push(format!(
+                "warning: {prefix}USERNAME/PASSWORD not sent to {}: a pyproject.toml names that index, but no index you configured (--index-url, PIP_INDEX_URL, UV_INDEX...) is on that host",
+                url.host_str().unwrap_or_default()
+            ));
+            continue;
+        }
+        creds.add(
+            &url,
+            crate::index::Credential {
+                username: user.cloned().unwrap_or_default(),
+                password: password.cloned(),
+            },
+        );
+    }
+    // Then the user info lockfiles record (their authors wrote it for that host).
+    for url in packages
+        .iter()
+        .filter_map(|p| p.index_url.as_deref())
+        .filter_map(parse)
+    {
+        creds.take_userinfo(&url);
     }
     if let Some(text) = &settings.netrc {
         let hosts: Vec<url::Url> = in_use.iter().map(|i| i.simple.clone()).collect();

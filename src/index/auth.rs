@@ -4,7 +4,6 @@
 //! credentials live here, by host and port, and are sent only to a request
 //! for that same host and port (reqwest drops them on a redirect elsewhere).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use url::Url;
@@ -24,37 +23,80 @@ impl fmt::Debug for Credential {
     }
 }
 
-/// Credentials by (host, port).
+/// Credentials by URL prefix (host, port and path), as uv matches them: two
+/// registries on one host with different tokens each get their own.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
-    by_host: BTreeMap<(String, u16), Credential>,
+    entries: Vec<(Prefix, Credential)>,
+}
+
+/// Where a credential applies: a host, a port and a path prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Prefix {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Prefix {
+    fn of(url: &Url) -> Option<Self> {
+        let path = url.path();
+        // A page URL's directory: `/simple/` of `/simple/six/`; `/a/` of `/a/x.whl`.
+        let dir = match path.rfind('/') {
+            Some(i) => &path[..=i],
+            None => "/",
+        };
+        Some(Self {
+            host: url.host_str()?.to_ascii_lowercase(),
+            port: url.port_or_known_default()?,
+            path: dir.to_string(),
+        })
+    }
+
+    fn host_only(url: &Url) -> Option<Self> {
+        Self::of(url).map(|p| Self {
+            path: "/".into(),
+            ..p
+        })
+    }
+
+    fn covers(&self, url: &Url) -> bool {
+        url.host_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&self.host))
+            && url.port_or_known_default() == Some(self.port)
+            && url.path().starts_with(&self.path)
+    }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.by_host.keys().map(|(h, p)| format!("{h}:{p}")))
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(p, _)| format!("{}:{}{}", p.host, p.port, p.path)),
+            )
             .finish()
     }
 }
 
-fn key(url: &Url) -> Option<(String, u16)> {
-    Some((
-        url.host_str()?.to_ascii_lowercase(),
-        url.port_or_known_default()?,
-    ))
-}
-
 impl Credentials {
-    /// Adds the credential for `url`'s host and port; the first one given wins
-    /// (an explicit URL's user info before `.netrc`).
+    /// Adds the credential for the index at `url` (its host, port and path);
+    /// for the same prefix the first one given wins (the user's own index URL
+    /// and environment before a lockfile's, before `.netrc`).
     pub fn add(&mut self, url: &Url, credential: Credential) {
-        if let Some(k) = key(url) {
-            crate::redact::register(&credential.username);
-            if let Some(p) = &credential.password {
-                crate::redact::register(p);
-            }
-            self.by_host.entry(k).or_insert(credential);
+        self.add_at(Prefix::of(url), credential);
+    }
+
+    fn add_at(&mut self, prefix: Option<Prefix>, credential: Credential) {
+        let Some(prefix) = prefix else { return };
+        // The password is the secret; a user name alone is a token.
+        match &credential.password {
+            Some(p) => crate::redact::register(p),
+            None => crate::redact::register(&credential.username),
+        }
+        if !self.entries.iter().any(|(p, _)| *p == prefix) {
+            self.entries.push((prefix, credential));
         }
     }
 
@@ -76,14 +118,25 @@ impl Credentials {
         clean
     }
 
-    /// The credential for a request to `url`, if its host and port have one.
+    /// The credential for a request to `url`: the longest prefix that covers
+    /// it, else the first one for the same host and port (an index serving
+    /// its files under another path, as pip's per-host credentials allow).
     pub fn for_url(&self, url: &Url) -> Option<&Credential> {
-        self.by_host.get(&key(url)?)
+        self.entries
+            .iter()
+            .filter(|(p, _)| p.covers(url))
+            .max_by_key(|(p, _)| p.path.len())
+            .or_else(|| {
+                self.entries.iter().find(|(p, _)| {
+                    Prefix::host_only(url).is_some_and(|h| h.host == p.host && h.port == p.port)
+                })
+            })
+            .map(|(_, c)| c)
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.by_host.is_empty()
+        self.entries.is_empty()
     }
 
     /// Reads a `.netrc` text: `machine HOST login USER password PASS`
@@ -97,8 +150,8 @@ impl Credentials {
                     .host_str()
                     .is_some_and(|h| h.eq_ignore_ascii_case(&machine))
                 {
-                    self.add(
-                        url,
+                    self.add_at(
+                        Prefix::host_only(url),
                         Credential {
                             username: login.clone(),
                             password: password.clone(),
@@ -215,7 +268,46 @@ mod tests {
         assert!(c.for_url(&files).is_none());
         let other_port = Url::parse("https://index.example:8443/simple/").unwrap();
         assert!(c.for_url(&other_port).is_none());
-        assert_eq!(format!("{c:?}"), "[\"index.example:443\"]");
+        assert_eq!(format!("{c:?}"), "[\"index.example:443/\"]");
+        // Two registries on one host: each its own token, by path.
+        let mut c = Credentials::default();
+        let a = Url::parse("https://git.example/api/v4/projects/1/packages/pypi/simple/").unwrap();
+        let b = Url::parse("https://git.example/api/v4/projects/2/packages/pypi/simple/").unwrap();
+        let cred = |u: &str| Credential {
+            username: u.into(),
+            password: Some(format!("{u}-password")),
+        };
+        c.add(&a, cred("one"));
+        c.add(&b, cred("two"));
+        c.add_netrc(
+            "machine git.example login fallback password fallback-pw\n",
+            std::slice::from_ref(&a),
+        );
+        let user = |u: &str| {
+            c.for_url(&Url::parse(u).unwrap())
+                .map(|c| c.username.clone())
+        };
+        assert_eq!(
+            user("https://git.example/api/v4/projects/1/packages/pypi/simple/six/").as_deref(),
+            Some("one")
+        );
+        assert_eq!(
+            user("https://git.example/api/v4/projects/2/packages/pypi/files/x.whl").as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(
+            user("https://git.example/api/v4/projects/2/packages/pypi/simple/six/").as_deref(),
+            Some("two")
+        );
+        assert_eq!(user("https://files.example/x.whl"), None);
+        // Files under another path of the same host: that host's credential.
+        let mut c = Credentials::default();
+        c.add(&a, cred("one"));
+        assert_eq!(
+            c.for_url(&Url::parse("https://git.example/files/x.whl").unwrap())
+                .map(|c| c.username.as_str()),
+            Some("one")
+        );
     }
 
     #[test]

@@ -149,10 +149,9 @@ fn write<T: Serialize>(target: &Path, value: &T) -> std::io::Result<()> {
     {
         let dir = target.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let json = serde_json::to_string(value).map_err(std::io::Error::other)?;
-        // URLs are stored without credentials or secret query parameters
-        // (CI caches are shared across branches and forks).
-        let bytes = crate::redact::text(&json).into_bytes();
+        // No URL here carries credentials: index URLs are stripped of them
+        // when parsed, file URLs when an answer is read (`wire::resolve`).
+        let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(
             ".{}.{}.{}.tmp",
             target

@@ -413,7 +413,10 @@ impl IndexClient {
         let _ = url.set_password(None);
         let credential = inline
             .as_ref()
-            .filter(|c| c.username != crate::redact::MASK)
+            .filter(|c| {
+                c.username != crate::redact::MASK
+                    && c.password.as_deref() != Some(crate::redact::MASK)
+            })
             .or_else(|| self.config.credentials.for_url(&url));
         let shown = crate::redact::url(url.as_str());
         loop {

@@ -134,9 +134,22 @@ enum Yanked {
     Reason(String),
 }
 
+/// A file URL of an answer, resolved against the page; user info an index
+/// puts in it is dropped (and its secret registered for redaction): the
+/// host's own credentials are sent instead, and no URL kept or cached
+/// carries a secret.
 fn resolve(base: &Url, href: &str) -> String {
-    base.join(href)
-        .map_or_else(|_| href.to_string(), |u| u.to_string())
+    match base.join(href) {
+        Ok(mut u) => {
+            if !u.username().is_empty() || u.password().is_some() {
+                crate::redact::register_url(u.as_str());
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+            }
+            u.to_string()
+        }
+        Err(_) => crate::redact::url(href),
+    }
 }
 
 fn sha(s: Option<&String>) -> Option<String> {

@@ -181,6 +181,13 @@ fn from_broken_toml(text: &str) -> Option<Detection> {
     }
 }
 
+/// Whether `content` is a TOML document with tables or keys (so not a
+/// requirements file) that no lockfile format claims.
+pub fn unknown_toml(content: &str) -> bool {
+    let text = content.trim_start_matches('\u{feff}');
+    from_content(text).is_none() && toml::from_str::<toml::Table>(text).is_ok_and(|t| !t.is_empty())
+}
+
 /// Parses a `--format-of` format name: the report's names (`uv-lock`) or the
 /// tool's (`uv`).
 pub fn parse_format(s: &str) -> Option<Format> {
@@ -275,6 +282,14 @@ mod tests {
         );
         let d = detect(Path::new("deps.lock"), "six==1.16.0\n");
         assert_eq!(d.format, Format::Requirements);
+    }
+
+    #[test]
+    fn toml_nobody_claims_is_not_read_as_requirements() {
+        assert!(unknown_toml("[metadata]\nname = \"x\"\n"));
+        assert!(!unknown_toml("requests==2.31.0\n"));
+        assert!(!unknown_toml("# comment only\n"));
+        assert!(!unknown_toml("version = 1\nrequires-python = \">=3.8\"\n"));
     }
 
     #[test]

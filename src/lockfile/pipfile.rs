@@ -26,8 +26,7 @@ struct LockWire {
 type Category = (String, BTreeMap<String, EntryWire>);
 
 /// The package categories, `default` and `develop` first, then custom ones
-/// (top-level objects whose values are package entries). A malformed entry
-/// is an error at its own line.
+/// (every other top-level object). A malformed entry is an error at its own line.
 fn categories(
     path: &Path,
     wire: &LockWire,
@@ -41,15 +40,11 @@ fn categories(
     names.sort_by_key(|k| (k.as_str() != "default", k.as_str() != "develop", k.as_str()));
     let mut out = Vec::new();
     for name in names {
+        // Every top-level object but `_meta` is a category; a malformed entry
+        // in one is an error at its line, never a silent skip.
         let Some(map) = wire.sections[name].as_object() else {
             continue;
         };
-        let is_category = name == "default"
-            || name == "develop"
-            || (!map.is_empty() && map.values().all(serde_json::Value::is_object));
-        if !is_category {
-            continue;
-        }
         let mut entries = BTreeMap::new();
         for (key, value) in map {
             let entry: EntryWire = serde_json::from_value(value.clone()).map_err(|e| {

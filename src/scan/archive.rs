@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_total: u64,
     /// Largest ratio of decompressed to compressed bytes before it is a bomb.
     pub max_ratio: u64,
+    /// Bytes already decompressed by this scan (archives inside archives
+    /// share one budget: `max_total` counts them all).
+    pub spent: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +33,7 @@ impl Default for Limits {
             max_member: 128 * 1024 * 1024,
             max_total: 1024 * 1024 * 1024,
             max_ratio: 250,
+            spent: 0,
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct Contents {
     pub anomalies: Vec<Anomaly>,
     /// Whether reading stopped early (a cap, corruption).
     pub incomplete: bool,
+    /// Bytes decompressed, including [`Limits::spent`] before this read.
+    pub decompressed: u64,
     /// What was not read, and why: each makes the scan incomplete, so the
     /// package's scan status is `unknown` with these reasons.
     pub gaps: Vec<String>,
@@ -112,29 +118,36 @@ pub fn read(
     let mut out = Contents::default();
     match detect(bytes) {
         None => {
+            out.decompressed = limits.spent;
             fail(
                 &mut out,
                 "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
             );
         }
-        Some(Kind::Zip) => read_zip(bytes, limits, keep, on_member, &mut out),
-        Some(Kind::TarGz) => read_tar(
-            flate2::read::GzDecoder::new(bytes),
-            bytes.len(),
-            limits,
-            keep,
-            on_member,
-            &mut out,
-        ),
-        Some(Kind::TarBz2) => read_tar(
-            bzip2::read::BzDecoder::new(bytes),
-            bytes.len(),
-            limits,
-            keep,
-            on_member,
-            &mut out,
-        ),
-        Some(Kind::Tar) => read_tar(bytes, bytes.len(), limits, keep, on_member, &mut out),
+        Some(Kind::Zip) => out.decompressed = read_zip(bytes, limits, keep, on_member, &mut out),
+        Some(Kind::TarGz) => {
+            out.decompressed = read_tar(
+                flate2::read::GzDecoder::new(bytes),
+                bytes.len(),
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            )
+        }
+        Some(Kind::TarBz2) => {
+            out.decompressed = read_tar(
+                bzip2::read::BzDecoder::new(bytes),
+                bytes.len(),
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            )
+        }
+        Some(Kind::Tar) => {
+            out.decompressed = read_tar(bytes, bytes.len(), limits, keep, on_member, &mut out);
+        }
     }
     out
 }
@@ -184,9 +197,8 @@ impl Budget<'_> {
                 self.limits.max_total >> 20
             ));
         }
-        if self.total > 64 * 1024 * 1024
-            && self.total / self.compressed.max(1) > self.limits.max_ratio
-        {
+        let own = self.total - self.limits.spent;
+        if own > 64 * 1024 * 1024 && own / self.compressed.max(1) > self.limits.max_ratio {
             return Err(format!(
                 "compression ratio above {}:1: stopped (a decompression bomb)",
                 self.limits.max_ratio
@@ -250,18 +262,18 @@ fn read_tar<R: Read>(
     keep: &dyn Fn(&str) -> bool,
     on_member: &mut dyn FnMut(Member),
     out: &mut Contents,
-) {
+) -> u64 {
     let mut budget = Budget {
         limits,
         compressed: compressed as u64,
-        total: 0,
+        total: limits.spent,
     };
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
             fail(out, format!("unreadable tar: {e}"));
-            return;
+            return budget.total;
         }
     };
     for (n, entry) in entries.enumerate() {
@@ -274,13 +286,13 @@ fn read_tar<R: Read>(
                 dangerous: true,
             });
             out.incomplete = true;
-            return;
+            return budget.total;
         }
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 fail(out, format!("truncated or corrupt archive: {e}"));
-                return;
+                return budget.total;
             }
         };
         let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -329,10 +341,11 @@ fn read_tar<R: Read>(
             }
             Err(what) => {
                 fail(out, format!("{path}: {what}"));
-                return;
+                return budget.total;
             }
         }
     }
+    budget.total
 }
 
 /// Whether a link's target leaves the archive (absolute, or `..` above its root).
@@ -372,17 +385,17 @@ fn read_zip(
     keep: &dyn Fn(&str) -> bool,
     on_member: &mut dyn FnMut(Member),
     out: &mut Contents,
-) {
+) -> u64 {
     let mut budget = Budget {
         limits,
         compressed: bytes.len() as u64,
-        total: 0,
+        total: limits.spent,
     };
     let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(z) => z,
         Err(e) => {
             fail(out, format!("unreadable zip: {e}"));
-            return;
+            return budget.total;
         }
     };
     let count = zip.len();
@@ -433,11 +446,12 @@ fn read_zip(
                 let bomb = what.contains("bomb");
                 fail(out, format!("{path}: {what}"));
                 if bomb {
-                    return;
+                    return budget.total;
                 }
             }
         }
     }
+    budget.total
 }
 
 fn fail(out: &mut Contents, what: String) {

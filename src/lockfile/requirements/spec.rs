@@ -210,8 +210,11 @@ fn legacy(
     }
     let is_vcs = VCS_SCHEMES.iter().any(|s| body.starts_with(s));
     let is_url = body.contains("://") || body.starts_with("file:");
-    // `-e` takes a path or a VCS URL: anything else after it is a path.
-    let is_path = !is_url && !is_vcs && (is_pathlike(body) || editable);
+    // `-e` takes a path or a VCS URL: a bare word is a path when that
+    // directory exists (pip's rule), else the error below.
+    let is_path = !is_url
+        && !is_vcs
+        && (is_pathlike(body) || editable && existing_dir(path, split_local_extras(body).0));
     if !(is_vcs || is_url || is_path) {
         return Ok(None);
     }
@@ -281,10 +284,15 @@ fn local_entry(
 ) -> Result<Entry, LockfileError> {
     let err = |msg: String| LockfileError::new(path, Some(number), msg);
     let local = location
-        .strip_prefix("file://")
-        .or_else(|| location.strip_prefix("file:"))
-        .unwrap_or(location);
-    let (local, extras) = split_local_extras(local);
+        .strip_prefix("file://localhost/")
+        .map(|rest| format!("/{rest}"))
+        .or_else(|| location.strip_prefix("file://").map(str::to_string))
+        .or_else(|| location.strip_prefix("file:").map(str::to_string))
+        .map_or_else(
+            || location.to_string(),
+            |l| crate::redact::percent_decode(&l),
+        );
+    let (local, extras) = split_local_extras(&local);
     let filename = is_archive(local)
         .then(|| crate::lockfile::uv::filename_from_url(local))
         .flatten();
@@ -325,6 +333,12 @@ fn local_entry(
         pinned: true,
         why: String::new(),
     })
+}
+
+/// Whether `dir` is an existing directory, relative to the requirements file.
+fn existing_dir(requirements: &Path, dir: &str) -> bool {
+    let base = requirements.parent().unwrap_or(Path::new(""));
+    base.join(dir).is_dir()
 }
 
 /// `./dir[a,b]` -> (`./dir`, [a, b]).
