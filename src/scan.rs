@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod archive;
+pub mod python;
 pub mod rules;
 
 use sha2::Digest as _;

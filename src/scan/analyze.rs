@@ -194,8 +194,91 @@ fn blobs_and_hidden(text: &[u8]) -> (Vec<u32>, Vec<u32>) {
     (blobs, hidden)
 }
 
-/// Analyses one text member.
+/// How many times code found hidden in code is unfolded and analysed again.
+const MAX_UNFOLD: usize = 3;
+
+/// Analyses one text member: the lexical pass, then (for Python) the code it
+/// runs from folded data, reported and analysed again in the same context.
 pub fn analyze(rules: &Rules, path: &str, text: &[u8], role: Role) -> Vec<MemberFinding> {
+    analyze_at(rules, path, text, role, 0)
+}
+
+fn analyze_at(
+    rules: &Rules,
+    path: &str,
+    text: &[u8],
+    role: Role,
+    depth: usize,
+) -> Vec<MemberFinding> {
+    let mut out = lexical(rules, text, role);
+    let lower = path.to_ascii_lowercase();
+    let python = lower.ends_with(".py") || lower.ends_with(".pyw") || depth > 0;
+    if python && depth < MAX_UNFOLD {
+        out.extend(hidden_code(rules, path, text, role, depth, &out));
+    }
+    out
+}
+
+/// Findings for code an executor runs from folded data (scanner v2's parse
+/// and resolve passes, `super::python`), and for what that code does.
+fn hidden_code(
+    rules: &Rules,
+    path: &str,
+    text: &[u8],
+    role: Role,
+    depth: usize,
+    already: &[MemberFinding],
+) -> Vec<MemberFinding> {
+    let mut out = Vec::new();
+    let analysis = super::python::analyse(&String::from_utf8_lossy(text));
+    for h in analysis.hidden {
+        let how = h.techniques.join(" + ");
+        let shown: String = h
+            .code
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(200)
+            .collect();
+        // The lexical pass may have seen it (an exec near a decode).
+        let reported = already.iter().any(|f| {
+            f.rule == RuleId::ObfuscatedExec && f.line.is_some_and(|l| l.abs_diff(h.line) <= 2)
+        });
+        if !reported {
+            let severity = match role {
+                Role::Test => Severity::Low,
+                Role::Startup | Role::Install | Role::Init => Severity::Critical,
+                Role::Module => Severity::High,
+            };
+            out.push(MemberFinding {
+                rule: RuleId::ObfuscatedExec,
+                severity,
+                confidence: Confidence::High,
+                line: Some(h.line),
+                message: format!(
+                    "runs code hidden by {how} ({}) {}",
+                    h.executor.trim_start_matches("builtins."),
+                    role.describe()
+                ),
+                evidence: vec![
+                    ("executor".into(), h.executor.clone()),
+                    ("hidden-by".into(), how.clone()),
+                    ("decoded".into(), shown),
+                ],
+            });
+        }
+        // What the hidden code does, at the line that runs it.
+        for mut f in analyze_at(rules, path, h.code.as_bytes(), role, depth + 1) {
+            f.line = Some(h.line);
+            f.message = format!("{} (in code hidden by {how})", f.message);
+            f.evidence.push(("hidden-by".into(), how.clone()));
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The lexical pass: indicators combined by file and role.
+fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
     let mut hits = rules.scan(text, 64);
     // `b = exec` ... `b(data)`: calls through an alias are exec calls.
     for caps in alias_exec().into_iter().flat_map(|r| r.captures_iter(text)) {
@@ -574,7 +657,6 @@ pub fn analyze(rules: &Rules, path: &str, text: &[u8], role: Role) -> Vec<Member
             });
         }
     }
-    let _ = path;
     out
 }
 

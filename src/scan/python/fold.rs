@@ -1,0 +1,664 @@
+//! The resolve pass: names to what they are (imports, aliases, `getattr`,
+//! `__import__`, `globals()[...]`), and constants folded through the
+//! transforms that hide code. Flow-insensitive: a name is what its last
+//! assignment in the file makes it, which is what hiding code relies on.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{self as ast, Expr, ModModule, Number, Operator, Stmt};
+use ruff_text_size::Ranged;
+
+use super::Hidden;
+
+/// A folded value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text.
+    Str(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// An integer.
+    Int(i64),
+    /// A list or tuple of values.
+    List(Vec<Value>),
+    /// A module, a callable or a namespace, by qualified name (`os.system`,
+    /// `builtins.exec`; `builtins` for `globals()` and `__builtins__`).
+    Ref(String),
+}
+
+/// A value and the transforms that produced it.
+type Folded = (Value, Vec<&'static str>);
+
+/// Largest folded string or list (what hiding code needs, not more).
+const MAX_VALUE: usize = 4 * 1024 * 1024;
+/// Deepest expression folded.
+const MAX_DEPTH: usize = 64;
+
+const BUILTINS: &[&str] = &[
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "getattr",
+    "globals",
+    "locals",
+    "vars",
+    "chr",
+    "bytes",
+    "bytearray",
+    "str",
+    "map",
+    "open",
+];
+
+/// Callees that run code (`compile` only prepares it: it is folded through).
+const EXECUTORS: &[&str] = &["builtins.exec", "builtins.eval"];
+
+/// Names to values: imports, then every assignment of a foldable value.
+#[derive(Default)]
+pub(super) struct Env {
+    names: HashMap<String, Folded>,
+}
+
+struct Collect<'e> {
+    env: &'e mut Env,
+}
+
+impl<'a> Visitor<'a> for Collect<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    let full = a.name.as_str();
+                    match &a.asname {
+                        Some(alias) => {
+                            self.env
+                                .names
+                                .insert(alias.as_str().into(), (Value::Ref(full.into()), vec![]));
+                        }
+                        None => {
+                            let top = full.split('.').next().unwrap_or(full);
+                            self.env
+                                .names
+                                .insert(top.into(), (Value::Ref(top.into()), vec![]));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(i) if i.level == 0 => {
+                let module = i.module.as_ref().map_or("", |m| m.as_str());
+                for a in &i.names {
+                    let local = a.asname.as_ref().unwrap_or(&a.name).as_str();
+                    self.env.names.insert(
+                        local.into(),
+                        (Value::Ref(format!("{module}.{}", a.name.as_str())), vec![]),
+                    );
+                }
+            }
+            Stmt::Assign(a) => {
+                if let [Expr::Name(target)] = a.targets.as_slice()
+                    && let Some(v) = fold(&a.value, self.env, 0)
+                {
+                    self.env.names.insert(target.id.to_string(), v);
+                }
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+}
+
+/// Every call whose callee resolves to an executor, with folded hidden code.
+struct Find<'e> {
+    env: &'e Env,
+    lines: &'e crate::lockfile::LineIndex,
+    out: Vec<Hidden>,
+}
+
+impl Find<'_> {
+    fn push(&mut self, at: usize, callee: String, value: Value, techniques: Vec<&'static str>) {
+        if self.out.len() >= 64 {
+            return;
+        }
+        let code = match value {
+            Value::Str(s) => Some(s),
+            Value::Bytes(b) => String::from_utf8(b).ok(),
+            _ => None,
+        };
+        if let Some(code) = code {
+            self.out.push(Hidden {
+                line: self.lines.line_of(at),
+                executor: callee,
+                techniques,
+                code,
+            });
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Find<'_> {
+    fn visit_body(&mut self, body: &'a [Stmt]) {
+        // Python 2's `exec "..."` statement parses as the name `exec`
+        // followed by an expression on the same line.
+        for pair in body.windows(2) {
+            if let [Stmt::Expr(a), Stmt::Expr(b)] = pair
+                && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "exec")
+                && self.lines.line_of(usize::from(a.start()))
+                    == self.lines.line_of(usize::from(b.start()))
+                && let Some((value, techniques)) = fold(&b.value, self.env, 0)
+                && !techniques.is_empty()
+            {
+                self.push(
+                    usize::from(a.start()),
+                    "builtins.exec".into(),
+                    value,
+                    techniques,
+                );
+            }
+        }
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && let Some((Value::Ref(callee), _)) = fold(&call.func, self.env, 0)
+            && EXECUTORS.contains(&callee.as_str())
+            && let Some(arg) = call.arguments.args.first()
+            && let Some((value, techniques)) = fold(arg, self.env, 0)
+            && !techniques.is_empty()
+        {
+            self.push(usize::from(expr.start()), callee, value, techniques);
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// The hidden code a module runs.
+pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
+    let mut env = Env::default();
+    // Twice: an alias may be assigned before the name it aliases is.
+    for _ in 0..2 {
+        let mut c = Collect { env: &mut env };
+        for stmt in &module.body {
+            c.visit_stmt(stmt);
+        }
+    }
+    let lines = crate::lockfile::LineIndex::new(text);
+    let mut f = Find {
+        env: &env,
+        lines: &lines,
+        out: Vec::new(),
+    };
+    f.visit_body(&module.body);
+    f.out
+}
+
+fn with(mut t: Vec<&'static str>, more: &[&'static str]) -> Vec<&'static str> {
+    for m in more {
+        if !t.contains(m) {
+            t.push(m);
+        }
+    }
+    t
+}
+
+fn size(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(l) => l.len(),
+        _ => 1,
+    }
+}
+
+/// Folds an expression to a value, if its parts are constants or names of them.
+pub(super) fn fold(expr: &Expr, env: &Env, depth: usize) -> Option<Folded> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let d = depth + 1;
+    let out = match expr {
+        Expr::StringLiteral(s) => (Value::Str(s.value.to_str().to_string()), vec![]),
+        Expr::BytesLiteral(b) => (Value::Bytes(b.value.bytes().collect()), vec![]),
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => (Value::Int(i.as_i64()?), vec![]),
+            _ => return None,
+        },
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+            list(elts.iter(), env, d)?
+        }
+        Expr::Name(n) => name(n.id.as_str(), env)?,
+        Expr::Attribute(a) => match fold(&a.value, env, d)? {
+            (Value::Ref(q), t) => (Value::Ref(format!("{q}.{}", a.attr.as_str())), t),
+            _ => return None,
+        },
+        Expr::BinOp(b) => binop(&b.left, b.op, &b.right, env, d)?,
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::USub => match fold(&u.operand, env, d)? {
+            (Value::Int(n), t) => (Value::Int(n.checked_neg()?), t),
+            _ => return None,
+        },
+        Expr::Subscript(s) => subscript(s, env, d)?,
+        Expr::Call(c) => call(c, env, d)?,
+        Expr::ListComp(ast::ExprListComp {
+            elt, generators, ..
+        })
+        | Expr::Generator(ast::ExprGenerator {
+            elt, generators, ..
+        }) => comprehension(elt, generators, env, d)?,
+        _ => return None,
+    };
+    (size(&out.0) <= MAX_VALUE).then_some(out)
+}
+
+fn list<'x>(elts: impl Iterator<Item = &'x Expr>, env: &Env, d: usize) -> Option<Folded> {
+    let mut items = Vec::new();
+    let mut t = Vec::new();
+    for e in elts {
+        let (v, tt) = fold(e, env, d)?;
+        t = with(t, &tt);
+        items.push(v);
+        if items.len() > MAX_VALUE {
+            return None;
+        }
+    }
+    Some((Value::List(items), t))
+}
+
+fn name(id: &str, env: &Env) -> Option<Folded> {
+    if let Some(v) = env.names.get(id) {
+        return Some(v.clone());
+    }
+    match id {
+        "__builtins__" | "builtins" => Some((Value::Ref("builtins".into()), vec![])),
+        _ if BUILTINS.contains(&id) => Some((Value::Ref(format!("builtins.{id}")), vec![])),
+        _ => None,
+    }
+}
+
+fn binop(left: &Expr, op: Operator, right: &Expr, env: &Env, d: usize) -> Option<Folded> {
+    let (l, lt) = fold(left, env, d)?;
+    let (r, rt) = fold(right, env, d)?;
+    let t = with(lt, &rt);
+    let v = match (op, l, r) {
+        (Operator::Add, Value::Str(a), Value::Str(b)) => (Value::Str(a + &b), t),
+        (Operator::Add, Value::Bytes(mut a), Value::Bytes(b)) => {
+            a.extend(b);
+            (Value::Bytes(a), t)
+        }
+        (Operator::Add, Value::List(mut a), Value::List(b)) => {
+            a.extend(b);
+            (Value::List(a), t)
+        }
+        (Operator::Add, Value::Int(a), Value::Int(b)) => (Value::Int(a.checked_add(b)?), t),
+        (Operator::Sub, Value::Int(a), Value::Int(b)) => (Value::Int(a.checked_sub(b)?), t),
+        (Operator::Mult, Value::Str(a), Value::Int(n)) => {
+            let n = usize::try_from(n).ok()?;
+            if a.len().checked_mul(n)? > MAX_VALUE {
+                return None;
+            }
+            (Value::Str(a.repeat(n)), t)
+        }
+        (Operator::BitXor, Value::Int(a), Value::Int(b)) => (Value::Int(a ^ b), with(t, &["xor"])),
+        (Operator::Mod, Value::Str(fmt), arg) => {
+            let args = match arg {
+                Value::List(l) => l,
+                other => vec![other],
+            };
+            let mut out = String::new();
+            let mut it = args.into_iter();
+            let mut rest = fmt.as_str();
+            while let Some(i) = rest.find("%s") {
+                out.push_str(&rest[..i]);
+                match it.next()? {
+                    Value::Str(s) => out.push_str(&s),
+                    Value::Int(n) => out.push_str(&n.to_string()),
+                    _ => return None,
+                }
+                rest = &rest[i + 2..];
+            }
+            out.push_str(rest);
+            (Value::Str(out), t)
+        }
+        _ => return None,
+    };
+    Some(v)
+}
+
+fn subscript(s: &ast::ExprSubscript, env: &Env, d: usize) -> Option<Folded> {
+    let (base, t) = fold(&s.value, env, d)?;
+    if let Expr::Slice(slice) = s.slice.as_ref() {
+        let step = match &slice.step {
+            Some(e) => match fold(e, env, d)?.0 {
+                Value::Int(n) => n,
+                _ => return None,
+            },
+            None => 1,
+        };
+        if step != -1 || slice.lower.is_some() || slice.upper.is_some() {
+            return None;
+        }
+        let t = with(t, &["reverse"]);
+        return Some(match base {
+            Value::Str(s) => (Value::Str(s.chars().rev().collect()), t),
+            Value::Bytes(mut b) => {
+                b.reverse();
+                (Value::Bytes(b), t)
+            }
+            Value::List(mut l) => {
+                l.reverse();
+                (Value::List(l), t)
+            }
+            _ => return None,
+        });
+    }
+    let (key, kt) = fold(&s.slice, env, d)?;
+    let t = with(t, &kt);
+    match (base, key) {
+        // `globals()['exec']`, `__builtins__.__dict__['exec']`.
+        (Value::Ref(q), Value::Str(k)) if q == "builtins" || q.ends_with(".__dict__") => {
+            let ns = q.trim_end_matches(".__dict__");
+            let ns = if ns == "__builtins__" { "builtins" } else { ns };
+            Some((Value::Ref(format!("{ns}.{k}")), t))
+        }
+        (Value::List(l), Value::Int(i)) => {
+            let i = usize::try_from(i).ok()?;
+            l.get(i).cloned().map(|v| (v, t))
+        }
+        _ => None,
+    }
+}
+
+fn as_text(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::Str(s) => Some(s.as_bytes().to_vec()),
+        Value::Bytes(b) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+fn call(c: &ast::ExprCall, env: &Env, d: usize) -> Option<Folded> {
+    let args: Vec<&Expr> = c.arguments.args.iter().collect();
+    let arg = |i: usize| args.get(i).and_then(|e| fold(e, env, d));
+    // Methods of folded values: `''.join(...)`, `b'..'.decode()`.
+    if let Expr::Attribute(a) = c.func.as_ref()
+        && let Some((recv, rt)) = fold(&a.value, env, d)
+        && !matches!(recv, Value::Ref(_))
+    {
+        return method(recv, rt, a.attr.as_str(), &args, env, d);
+    }
+    let (callee, ct) = fold(&c.func, env, d)?;
+    let Value::Ref(q) = callee else { return None };
+    let decoded = |v: Folded, how: &'static str, f: &dyn Fn(&[u8]) -> Option<Vec<u8>>| {
+        let (v, t) = v;
+        let out = f(&as_text(&v)?)?;
+        Some((Value::Bytes(out), with(with(ct.clone(), &t), &[how])))
+    };
+    let r = match q.as_str() {
+        "builtins.chr" => match arg(0)? {
+            (Value::Int(n), t) => (
+                Value::Str(char::from_u32(u32::try_from(n).ok()?)?.to_string()),
+                with(t, &["chr"]),
+            ),
+            _ => return None,
+        },
+        "builtins.str" => match arg(0)? {
+            (Value::Str(s), t) => (Value::Str(s), t),
+            (Value::Int(n), t) => (Value::Str(n.to_string()), t),
+            _ => return None,
+        },
+        "builtins.bytes" | "builtins.bytearray" => match arg(0)? {
+            (Value::List(l), t) => (
+                Value::Bytes(
+                    l.iter()
+                        .map(|v| match v {
+                            Value::Int(n) => u8::try_from(*n).ok(),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<u8>>>()?,
+                ),
+                with(t, &["byte-list"]),
+            ),
+            (Value::Bytes(b), t) => (Value::Bytes(b), t),
+            (Value::Str(s), t) => (Value::Bytes(s.into_bytes()), t),
+            _ => return None,
+        },
+        "builtins.bytes.fromhex"
+        | "builtins.bytearray.fromhex"
+        | "binascii.unhexlify"
+        | "binascii.a2b_hex"
+        | "base64.b16decode" => decoded(arg(0)?, "hex", &|b| {
+            let s: Vec<u8> = b
+                .iter()
+                .copied()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            hex::decode(s).ok()
+        })?,
+        "base64.b64decode"
+        | "base64.decodebytes"
+        | "base64.standard_b64decode"
+        | "base64.urlsafe_b64decode"
+        | "binascii.a2b_base64"
+        | "base64.decodestring" => decoded(arg(0)?, "base64", &base64_any)?,
+        "base64.b32decode" => decoded(arg(0)?, "base32", &base32)?,
+        "zlib.decompress" => decoded(arg(0)?, "zlib", &|b| inflate(b, true))?,
+        "bz2.decompress" => decoded(arg(0)?, "bz2", &|b| {
+            let mut out = Vec::new();
+            bzip2::read::BzDecoder::new(b)
+                .take(MAX_VALUE as u64 + 1)
+                .read_to_end(&mut out)
+                .ok()?;
+            Some(out)
+        })?,
+        "codecs.decode" => {
+            let (v, t) = arg(0)?;
+            let enc = match arg(1) {
+                Some((Value::Str(e), _)) => e.to_ascii_lowercase().replace('-', "_"),
+                _ => return None,
+            };
+            match enc.as_str() {
+                "rot13" | "rot_13" => {
+                    let s = match v {
+                        Value::Str(s) => s,
+                        _ => return None,
+                    };
+                    (Value::Str(rot13(&s)), with(with(ct, &t), &["rot13"]))
+                }
+                "hex" | "hex_codec" => decoded((v, t), "hex", &|b| hex::decode(b).ok())?,
+                "base64" | "base64_codec" => decoded((v, t), "base64", &base64_any)?,
+                "zlib" | "zlib_codec" => decoded((v, t), "zlib", &|b| inflate(b, true))?,
+                _ => return None,
+            }
+        }
+        "builtins.compile" => {
+            // compile(source, ...) is the source, as far as what runs goes.
+            let (v, t) = arg(0)?;
+            (v, with(ct, &t))
+        }
+        "builtins.__import__" | "importlib.import_module" => match arg(0)? {
+            (Value::Str(m), t) => (Value::Ref(m), with(t, &ct)),
+            _ => return None,
+        },
+        "builtins.getattr" => match (arg(0)?, arg(1)?) {
+            ((Value::Ref(base), t), (Value::Str(attr), at)) => {
+                (Value::Ref(format!("{base}.{attr}")), with(t, &at))
+            }
+            _ => return None,
+        },
+        "builtins.globals" | "builtins.locals" => (Value::Ref("builtins".into()), ct),
+        "builtins.vars" => match arg(0) {
+            Some((Value::Ref(q), t)) => (Value::Ref(q), t),
+            None => (Value::Ref("builtins".into()), ct),
+            _ => return None,
+        },
+        "builtins.map" => {
+            let (f, ft) = fold(args.first()?, env, d)?;
+            let (Value::Ref(fq), (Value::List(items), it)) = (f, arg(1)?) else {
+                return None;
+            };
+            let mut out = Vec::new();
+            let mut t = with(ft, &it);
+            for item in items {
+                match (fq.as_str(), item) {
+                    ("builtins.chr", Value::Int(n)) => {
+                        out.push(Value::Str(
+                            char::from_u32(u32::try_from(n).ok()?)?.to_string(),
+                        ));
+                        t = with(t, &["chr"]);
+                    }
+                    ("builtins.str", v @ Value::Str(_)) => out.push(v),
+                    _ => return None,
+                }
+            }
+            (Value::List(out), t)
+        }
+        _ => return None,
+    };
+    Some(r)
+}
+
+fn method(
+    recv: Value,
+    rt: Vec<&'static str>,
+    name: &str,
+    args: &[&Expr],
+    env: &Env,
+    d: usize,
+) -> Option<Folded> {
+    let arg = |i: usize| args.get(i).and_then(|e| fold(e, env, d));
+    Some(match (recv, name) {
+        (Value::Str(sep), "join") => {
+            let (items, t) = match arg(0)? {
+                (Value::List(l), t) => (l, t),
+                (Value::Str(s), t) => (s.chars().map(|c| Value::Str(c.to_string())).collect(), t),
+                _ => return None,
+            };
+            let parts: Vec<String> = items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            // Joining many one-character pieces is spelling code out.
+            let spelled = parts.len() > 8 && parts.iter().all(|p| p.chars().count() <= 1);
+            let t = with(with(rt, &t), if spelled { &["join"] } else { &[] });
+            (Value::Str(parts.join(&sep)), t)
+        }
+        (Value::Bytes(b), "decode") => (Value::Str(String::from_utf8(b).ok()?), rt),
+        (Value::Str(s), "encode") => (Value::Bytes(s.into_bytes()), rt),
+        (Value::Str(s), "replace") => match (arg(0)?, arg(1)?) {
+            ((Value::Str(a), at), (Value::Str(b), bt)) if !a.is_empty() => {
+                (Value::Str(s.replace(&a, &b)), with(with(rt, &at), &bt))
+            }
+            _ => return None,
+        },
+        (Value::Str(s), "strip") if args.is_empty() => (Value::Str(s.trim().into()), rt),
+        _ => return None,
+    })
+}
+
+/// `[f(x) for x in DATA]` with one generator and no condition.
+fn comprehension(
+    elt: &Expr,
+    generators: &[ast::Comprehension],
+    env: &Env,
+    d: usize,
+) -> Option<Folded> {
+    let [generator] = generators else { return None };
+    if !generator.ifs.is_empty() {
+        return None;
+    }
+    let Expr::Name(target) = &generator.target else {
+        return None;
+    };
+    let (iter, it) = fold(&generator.iter, env, d)?;
+    let items: Vec<Value> = match iter {
+        Value::List(l) => l,
+        Value::Bytes(b) => b.into_iter().map(|x| Value::Int(i64::from(x))).collect(),
+        Value::Str(s) => s.chars().map(|c| Value::Str(c.to_string())).collect(),
+        _ => return None,
+    };
+    if items.len() > 1 << 20 {
+        return None;
+    }
+    let mut scope = Env {
+        names: env.names.clone(),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    let mut t = it;
+    for item in items {
+        scope
+            .names
+            .insert(target.id.to_string(), (item, Vec::new()));
+        let (v, vt) = fold(elt, &scope, d)?;
+        t = with(t, &vt);
+        out.push(v);
+    }
+    Some((Value::List(out), t))
+}
+
+fn base64_any(b: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let s: Vec<u8> = b
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(&s).ok())
+}
+
+/// RFC 4648 base32 (padding optional), as `base64.b32decode` takes it.
+fn base32(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u64, 0u32);
+    for &c in b.iter().filter(|c| !c.is_ascii_whitespace() && **c != b'=') {
+        let v = match c.to_ascii_uppercase() {
+            x @ b'A'..=b'Z' => x - b'A',
+            x @ b'2'..=b'7' => x - b'2' + 26,
+            _ => return None,
+        };
+        buf = (buf << 5) | u64::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn inflate(b: &[u8], zlib: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let limit = MAX_VALUE as u64 + 1;
+    let ok = if zlib {
+        flate2::read::ZlibDecoder::new(b)
+            .take(limit)
+            .read_to_end(&mut out)
+            .is_ok()
+    } else {
+        flate2::read::DeflateDecoder::new(b)
+            .take(limit)
+            .read_to_end(&mut out)
+            .is_ok()
+    };
+    (ok && out.len() <= MAX_VALUE).then_some(out)
+}
+
+fn rot13(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
+            'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
+            _ => c,
+        })
+        .collect()
+}

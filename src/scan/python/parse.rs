@@ -1,0 +1,99 @@
+//! The parse pass: caps before parsing (the parser and the tree walks are
+//! recursive), then ruff's error-tolerant parser on a thread with a large
+//! stack, where the caller's passes run and the tree is dropped.
+
+use ruff_python_ast::ModModule;
+use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+
+/// Largest file parsed (larger ones keep the lexical analysis only).
+const MAX_SOURCE: usize = 8 * 1024 * 1024;
+/// Deepest bracket nesting parsed.
+const MAX_DEPTH: usize = 100;
+/// Most binary operators on one line (a chain of them nests as deep).
+const MAX_CHAIN: usize = 2_000;
+/// The stack of the parsing thread (reserved, not committed).
+const STACK: usize = 256 * 1024 * 1024;
+
+/// Why a file is not parsed, if a cap says so.
+fn precheck(text: &str) -> Option<&'static str> {
+    if text.len() > MAX_SOURCE {
+        return Some("larger than the parse cap");
+    }
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if max > MAX_DEPTH {
+        return Some("brackets nested deeper than the parse cap");
+    }
+    let chained = text.lines().any(|l| {
+        l.len() > MAX_CHAIN
+            && l.bytes()
+                .filter(|b| matches!(b, b'+' | b'-' | b'*' | b'|' | b'&' | b'^' | b'%'))
+                .count()
+                > MAX_CHAIN
+    });
+    if chained {
+        return Some("a chain of operators longer than the parse cap");
+    }
+    None
+}
+
+/// Parses `text` and runs `f` on the tree (and whether the parser reported
+/// errors), on a thread with a large stack; `Err` says which cap stopped it.
+pub fn with_module<R: Send>(
+    text: &str,
+    f: impl FnOnce(&ModModule, bool) -> R + Send,
+) -> Result<R, &'static str> {
+    if let Some(why) = precheck(text) {
+        return Err(why);
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, || {
+                let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+                let partial = !parsed.errors().is_empty();
+                match parsed.try_into_module() {
+                    Some(m) => Ok(f(m.syntax(), partial)),
+                    None => Err("not a module"),
+                }
+            });
+        match handle {
+            Ok(h) => h.join().unwrap_or(Err("the parser failed")),
+            Err(_) => Err("no thread for the parser"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_refuse_before_the_parser_can_overflow() {
+        assert_eq!(
+            precheck(&"(".repeat(5_000)),
+            Some("brackets nested deeper than the parse cap")
+        );
+        let chain = format!("x = {}1\n", "1+".repeat(100_000));
+        assert_eq!(
+            precheck(&chain),
+            Some("a chain of operators longer than the parse cap")
+        );
+        assert_eq!(precheck("print('hi')\n"), None);
+        // Python 2 parses, with errors, and the tree is still walked.
+        let r = with_module("print 'x'\nexec 'import os'\n", |m, partial| {
+            (m.body.len(), partial)
+        });
+        assert_eq!(r, Ok((4, true)));
+    }
+}

@@ -1,0 +1,184 @@
+//! Each hiding technique, built inert at test time; and honest code that must stay quiet.
+
+use super::*;
+
+fn hidden(src: &str) -> Vec<(String, Vec<&'static str>, String)> {
+    analyse(src)
+        .hidden
+        .into_iter()
+        .map(|h| (h.executor, h.techniques, h.code))
+        .collect()
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+const CODE: &str = "import os; print(os.environ)";
+
+#[test]
+fn techniques_are_unfolded_to_the_code_they_run() {
+    let zlib_b64 = {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(CODE.as_bytes()).unwrap();
+        b64_bytes(&e.finish().unwrap())
+    };
+    let hex: String = CODE.bytes().map(|b| format!("{b:02x}")).collect();
+    let chrs: Vec<String> = CODE.bytes().map(|b| b.to_string()).collect();
+    let reversed: String = CODE.chars().rev().collect();
+    let xored: Vec<String> = CODE.bytes().map(|b| (b ^ 42).to_string()).collect();
+    let cases: Vec<(String, &[&str])> = vec![
+        (
+            format!("import base64\nexec(base64.b64decode('{}'))\n", b64(CODE)),
+            &["base64"],
+        ),
+        (
+            format!(
+                "from base64 import b64decode as d\nexec(d('{}').decode())\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!("import zlib, base64\nexec(zlib.decompress(base64.b64decode('{zlib_b64}')))\n"),
+            &["base64", "zlib"],
+        ),
+        (format!("exec(bytes.fromhex('{hex}'))\n"), &["hex"]),
+        (
+            format!("exec(''.join(map(chr, [{}])))\n", chrs.join(",")),
+            &["chr"],
+        ),
+        (
+            format!("exec(''.join([chr(c) for c in [{}]]))\n", chrs.join(",")),
+            &["chr"],
+        ),
+        (format!("exec('{reversed}'[::-1])\n"), &["reverse"]),
+        (
+            format!(
+                "import codecs\nexec(codecs.decode('{}', 'rot13'))\n",
+                rot13(CODE)
+            ),
+            &["rot13"],
+        ),
+        (
+            format!(
+                "k = 42\nexec(bytes([b ^ k for b in [{}]]))\n",
+                xored.join(",")
+            ),
+            &["byte-list", "xor"],
+        ),
+        // Through aliases and lookups of the executor itself.
+        (
+            format!(
+                "import base64\nb = exec\nb(base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "import base64, builtins\ngetattr(builtins, 'ex' + 'ec')(base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "import base64\nglobals()['exec'](base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "import base64\n__builtins__.__dict__['exec'](base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "m = __import__('ba' + 'se64')\nexec(m.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "import importlib\nm = importlib.import_module('base64')\neval(compile(m.b64decode('{}'), '<s>', 'exec'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        // Python 2's exec statement.
+        (
+            format!("import base64\nexec base64.b64decode('{}')\n", b64(CODE)),
+            &["base64"],
+        ),
+        // A payload assigned first, run later inside a function.
+        (
+            format!(
+                "import base64\nP = '{}'\ndef run():\n    exec(base64.b64decode(P))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+    ];
+    for (src, want) in cases {
+        let got = hidden(&src);
+        assert_eq!(got.len(), 1, "{src}\n{got:?}");
+        for w in want {
+            assert!(got[0].1.contains(w), "{src}: {:?}", got[0].1);
+        }
+        assert_eq!(got[0].2, CODE, "{src}");
+    }
+}
+
+#[test]
+fn honest_code_is_quiet() {
+    for src in [
+        // A plain literal is not hidden.
+        "exec('x = 1')\n",
+        // Unknown data: nothing to fold.
+        "exec(open('setup_helpers.py').read())\n",
+        "import base64\ndata = base64.b64decode(payload)\n",
+        // Decoding without running it.
+        "import base64\nICON = base64.b64decode('aGVsbG8=')\n",
+        // Code generation from a template with a variable part.
+        "exec('def f(): return %s' % value)\n",
+        "",
+        "def f(:\n",
+    ] {
+        assert_eq!(hidden(src), vec![], "{src}");
+    }
+}
+
+#[test]
+fn caps_and_broken_input_never_panic() {
+    assert!(
+        analyse(&"(".repeat(100_000)).skipped.is_some()
+            || analyse(&"(".repeat(100_000)).hidden.is_empty()
+    );
+    let a = analyse(&format!("exec({})", "'a'+".repeat(50_000) + "'a'"));
+    assert!(a.skipped.is_some() || a.hidden.is_empty());
+    // A huge repetition is not built.
+    assert_eq!(hidden("exec('a' * 10**12)\n"), vec![]);
+    assert_eq!(hidden("exec(chr(99999999999))\n"), vec![]);
+}
+
+fn b64_bytes(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn rot13(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
+            'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
+            _ => c,
+        })
+        .collect()
+}
