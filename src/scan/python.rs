@@ -75,5 +75,33 @@ pub fn analyse(text: &str) -> Analysis {
     })
 }
 
+/// `text` with comments blanked (offsets and lines kept), when it parses
+/// within the caps.
+pub fn without_comments(text: &str) -> Option<String> {
+    parse::without_comments(text)
+}
+
+/// A one-line startup file (`.pth`): the code it runs once its literal
+/// `exec('...')` strings are unfolded, and the top-level modules all of it
+/// imports. `None` when it executes anything but plain literals, or does not
+/// parse.
+pub fn startup_line(line: &str) -> Option<(String, Vec<String>)> {
+    let code = parse::with_module(line, |m, _| fold::executed_literals(m))
+        .ok()
+        .flatten()?;
+    let mut all = line.to_string();
+    for c in &code {
+        all.push('\n');
+        all.push_str(c);
+    }
+    let mut imports = parse::with_module(line, |m, _| fold::imported_modules(m)).ok()?;
+    for c in &code {
+        imports.extend(parse::with_module(c, |m, _| fold::imported_modules(m)).ok()?);
+    }
+    imports.sort();
+    imports.dedup();
+    Some((all, imports))
+}
+
 #[cfg(test)]
 mod tests;

@@ -177,6 +177,78 @@ impl<'a> Visitor<'a> for Find<'_> {
     }
 }
 
+/// What the executors of a module run, when every one of them runs a plain
+/// literal (`exec('import os\n...')`, the idiom of one-line `.pth` files):
+/// `Some(code)`; `None` when one runs anything else (folded, or unknown data).
+pub fn executed_literals(module: &ModModule) -> Option<Vec<String>> {
+    struct Lit<'e> {
+        env: &'e Env,
+        code: Vec<String>,
+        other: bool,
+    }
+    impl<'a> Visitor<'a> for Lit<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr
+                && let Some((Value::Ref(callee), _)) = fold(&call.func, self.env, 0)
+                && EXECUTORS.contains(&callee.as_str())
+            {
+                match call
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|a| fold(a, self.env, 0))
+                {
+                    Some((Value::Str(code), t)) if t.is_empty() => self.code.push(code),
+                    _ => self.other = true,
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut env = Env::default();
+    let mut c = Collect { env: &mut env };
+    for stmt in &module.body {
+        c.visit_stmt(stmt);
+    }
+    let mut l = Lit {
+        env: &env,
+        code: Vec::new(),
+        other: false,
+    };
+    l.visit_body(&module.body);
+    (!l.other).then_some(l.code)
+}
+
+/// The top-level modules a module imports (`import a.b` -> `a`).
+pub fn imported_modules(module: &ModModule) -> Vec<String> {
+    struct Imports(Vec<String>);
+    impl<'a> Visitor<'a> for Imports {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(i) => {
+                    for a in &i.names {
+                        let top = a.name.as_str().split('.').next().unwrap_or("");
+                        self.0.push(top.to_string());
+                    }
+                }
+                Stmt::ImportFrom(i) if i.level == 0 => {
+                    if let Some(m) = &i.module {
+                        let top = m.as_str().split('.').next().unwrap_or("");
+                        self.0.push(top.to_string());
+                    }
+                }
+                _ => {}
+            }
+            walk_stmt(self, stmt);
+        }
+    }
+    let mut v = Imports(Vec::new());
+    v.visit_body(&module.body);
+    v.0.sort();
+    v.0.dedup();
+    v.0
+}
+
 /// The hidden code a module runs.
 pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
     let mut env = Env::default();

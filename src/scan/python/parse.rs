@@ -74,6 +74,43 @@ pub fn with_module<R: Send>(
     })
 }
 
+/// `text` with its comments replaced by spaces (offsets and lines kept), or
+/// `None` when a cap refuses it.
+pub fn without_comments(text: &str) -> Option<String> {
+    use ruff_python_ast::token::TokenKind;
+    use ruff_text_size::Ranged;
+    if precheck(text).is_some() {
+        return None;
+    }
+    let ranges = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, || {
+                let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+                parsed
+                    .tokens()
+                    .iter()
+                    .filter(|t| t.kind() == TokenKind::Comment)
+                    .map(|t| (usize::from(t.start()), usize::from(t.end())))
+                    .collect::<Vec<_>>()
+            })
+            .ok()?
+            .join()
+            .ok()
+    })?;
+    let mut bytes = text.as_bytes().to_vec();
+    for (a, b) in ranges {
+        for x in bytes.get_mut(a..b)? {
+            if *x != b'\n' && *x != b'\r' {
+                *x = b' ';
+            }
+        }
+    }
+    // Only ASCII bytes of whole comments were replaced: still UTF-8 unless a
+    // comment held multi-byte characters, whose bytes all became spaces.
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +132,9 @@ mod tests {
             (m.body.len(), partial)
         });
         assert_eq!(r, Ok((4, true)));
+        assert_eq!(
+            without_comments("x = 1  # requests.post(.netrc)\ns = '# not a comment'\n").as_deref(),
+            Some("x = 1                         \ns = '# not a comment'\n")
+        );
     }
 }
