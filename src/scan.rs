@@ -87,10 +87,10 @@ fn pth_imports(text: &str) -> Vec<String> {
         let l = line.trim_start();
         if (l.starts_with("import ") || l.starts_with("import\t"))
             && !known_pth_line(l)
-            && let Some((_, imports)) = python::startup_line(l)
+            && let Some(startup) = python::startup_line(l)
         {
             // With its literal `exec('...')` code unfolded.
-            out.extend(imports.into_iter().map(|m| m.to_ascii_lowercase()));
+            out.extend(startup.imports.into_iter().map(|m| m.to_ascii_lowercase()));
             continue;
         }
         if (l.starts_with("import ") || l.starts_with("import\t")) && !known_pth_line(l) {
@@ -462,6 +462,17 @@ fn names_file(text: &str, base: &str) -> bool {
 /// Modules a startup line may import without being suspect by that alone.
 const STARTUP_STDLIB: &[&str] = &["os", "sys", "site", "types", "importlib", "warnings"];
 
+/// Calls a startup line may make besides its own modules': reading its
+/// switches and saying what failed.
+const STARTUP_CALLS: &[&str] = &[
+    "os.getenv",
+    "os.environ.get",
+    "sys.stderr.write",
+    "os.path.exists",
+    "os.path.join",
+    "os.path.dirname",
+];
+
 /// The findings of a `.pth` file. Where it is decides first: one in tests or
 /// docs is never installed as a startup hook. A line whose code (its literal
 /// `exec('...')` strings unfolded) does something the scanner reports is
@@ -499,9 +510,9 @@ fn pth_findings(
             ));
             continue;
         }
-        if let Some((code, imports)) = python::startup_line(l) {
+        if let Some(startup) = python::startup_line(l) {
             let inner: Vec<MemberFinding> =
-                analyze::analyze(rules, path, code.as_bytes(), analyze::Role::Startup)
+                analyze::analyze(rules, path, startup.code.as_bytes(), analyze::Role::Startup)
                     .into_iter()
                     .filter(|f| f.severity >= Severity::Medium)
                     .collect();
@@ -521,12 +532,19 @@ fn pth_findings(
                 }));
                 continue;
             }
-            let foreign: Vec<&String> = imports
+            let foreign: Vec<&String> = startup
+                .imports
                 .iter()
                 .filter(|m| !own_modules.contains(*m) && !STARTUP_STDLIB.contains(&m.as_str()))
                 .collect();
-            if foreign.is_empty() {
-                let own: Vec<&str> = imports
+            // Calls into its own modules, and reads of its configuration.
+            let quiet_call = |c: &String| {
+                let root = c.split('.').next().unwrap_or("");
+                own_modules.contains(root) || STARTUP_CALLS.contains(&c.as_str())
+            };
+            if foreign.is_empty() && startup.calls.iter().all(quiet_call) {
+                let own: Vec<&str> = startup
+                    .imports
                     .iter()
                     .filter(|m| own_modules.contains(*m))
                     .map(String::as_str)
@@ -804,6 +822,9 @@ mod tests {
             pth_severities(&[("x.pth", b"import elsewhere_hook\n")]),
             vec![("x.pth".into(), Severity::High)]
         );
+        // Running anything else (a shell command) is not quiet.
+        let shell = pth_severities(&[("x.pth", b"import os; os.system('echo hi')\n")]);
+        assert!(shell.iter().all(|(_, s)| *s >= Severity::High), "{shell:?}");
         // Under tests/ it is never installed as a startup hook.
         assert_eq!(
             pth_severities(&[("tests/data/x.pth", b"import elsewhere_hook\n")]),

@@ -81,26 +81,37 @@ pub fn without_comments(text: &str) -> Option<String> {
     parse::without_comments(text)
 }
 
-/// A one-line startup file (`.pth`): the code it runs once its literal
-/// `exec('...')` strings are unfolded, and the top-level modules all of it
-/// imports. `None` when it executes anything but plain literals, or does not
-/// parse.
-pub fn startup_line(line: &str) -> Option<(String, Vec<String>)> {
+/// What a one-line startup file (`.pth`) runs, with its literal
+/// `exec('...')` strings unfolded.
+#[derive(Debug, Clone, Default)]
+pub struct Startup {
+    /// The line and the unfolded code.
+    pub code: String,
+    /// The top-level modules it imports.
+    pub imports: Vec<String>,
+    /// What it calls, resolved (`?` where a callee does not resolve).
+    pub calls: Vec<String>,
+}
+
+/// `None` when the line executes anything but plain literals, or does not parse.
+pub fn startup_line(line: &str) -> Option<Startup> {
     let code = parse::with_module(line, |m, _| fold::executed_literals(m))
         .ok()
         .flatten()?;
+    // The exec'd code runs in the line's namespace: one text, one resolution.
     let mut all = line.to_string();
     for c in &code {
         all.push('\n');
         all.push_str(c);
     }
-    let mut imports = parse::with_module(line, |m, _| fold::imported_modules(m)).ok()?;
-    for c in &code {
-        imports.extend(parse::with_module(c, |m, _| fold::imported_modules(m)).ok()?);
-    }
-    imports.sort();
-    imports.dedup();
-    Some((all, imports))
+    let (imports, mut calls) =
+        parse::with_module(&all, |m, _| (fold::imported_modules(m), fold::called(m))).ok()?;
+    calls.retain(|c| c != "builtins.exec" && c != "builtins.eval");
+    Some(Startup {
+        code: all,
+        imports,
+        calls,
+    })
 }
 
 #[cfg(test)]

@@ -219,6 +219,39 @@ pub fn executed_literals(module: &ModModule) -> Option<Vec<String>> {
     (!l.other).then_some(l.code)
 }
 
+/// What a module calls, resolved where names resolve (`os.system`,
+/// `coverage.process_startup`); `?` for callees that do not.
+pub fn called(module: &ModModule) -> Vec<String> {
+    struct Calls<'e> {
+        env: &'e Env,
+        out: Vec<String>,
+    }
+    impl<'a> Visitor<'a> for Calls<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                self.out.push(match fold(&call.func, self.env, 0) {
+                    Some((Value::Ref(q), _)) => q,
+                    _ => "?".into(),
+                });
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut env = Env::default();
+    let mut c = Collect { env: &mut env };
+    for stmt in &module.body {
+        c.visit_stmt(stmt);
+    }
+    let mut v = Calls {
+        env: &env,
+        out: Vec::new(),
+    };
+    v.visit_body(&module.body);
+    v.out.sort();
+    v.out.dedup();
+    v.out
+}
+
 /// The top-level modules a module imports (`import a.b` -> `a`).
 pub fn imported_modules(module: &ModModule) -> Vec<String> {
     struct Imports(Vec<String>);
