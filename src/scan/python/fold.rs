@@ -97,13 +97,24 @@ impl<'a> Visitor<'a> for Collect<'_> {
                     );
                 }
             }
-            Stmt::Assign(a) => {
-                if let [Expr::Name(target)] = a.targets.as_slice()
-                    && let Some(v) = fold(&a.value, self.env, 0)
-                {
-                    self.env.names.insert(target.id.to_string(), v);
+            Stmt::Assign(a) => match (a.targets.as_slice(), a.value.as_ref()) {
+                ([Expr::Name(target)], value) => {
+                    if let Some(v) = fold(value, self.env, 0) {
+                        self.env.names.insert(target.id.to_string(), v);
+                    }
                 }
-            }
+                // `A, B = exec, str`: aliases by unpacking.
+                ([Expr::Tuple(t)], Expr::Tuple(v)) if t.elts.len() == v.elts.len() => {
+                    for (target, value) in t.elts.iter().zip(&v.elts) {
+                        if let Expr::Name(n) = target
+                            && let Some(f) = fold(value, self.env, 0)
+                        {
+                            self.env.names.insert(n.id.to_string(), f);
+                        }
+                    }
+                }
+                _ => {}
+            },
             _ => {}
         }
         walk_stmt(self, stmt);
@@ -114,7 +125,22 @@ impl<'a> Visitor<'a> for Collect<'_> {
 struct Find<'e> {
     env: &'e Env,
     lines: &'e crate::lockfile::LineIndex,
+    text: &'e str,
     out: Vec<Hidden>,
+}
+
+/// Whether an expression's source spells its text in escapes
+/// (`"\x65\x78\x65\x63"`, octal): code written so that no word of it shows.
+fn escaped(text: &str, expr: &Expr) -> bool {
+    let Some(src) = text.get(usize::from(expr.start())..usize::from(expr.end())) else {
+        return false;
+    };
+    let escapes = src
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'\\' && (w[1] == b'x' || w[1].is_ascii_digit() || w[1] == b'u'))
+        .count();
+    escapes >= 8 && escapes * 3 >= src.len() / 2
 }
 
 impl Find<'_> {
@@ -147,15 +173,15 @@ impl<'a> Visitor<'a> for Find<'_> {
                 && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "exec")
                 && self.lines.line_of(usize::from(a.start()))
                     == self.lines.line_of(usize::from(b.start()))
-                && let Some((value, techniques)) = fold(&b.value, self.env, 0)
-                && !techniques.is_empty()
+                && let Some((value, mut techniques)) = fold(&b.value, self.env, 0)
             {
-                self.push(
-                    usize::from(a.start()),
-                    "builtins.exec".into(),
-                    value,
-                    techniques,
-                );
+                if escaped(self.text, &b.value) {
+                    techniques.push("escapes");
+                }
+                if !techniques.is_empty() {
+                    let at = usize::from(a.start());
+                    self.push(at, "builtins.exec".into(), value, techniques);
+                }
             }
         }
         for stmt in body {
@@ -168,10 +194,14 @@ impl<'a> Visitor<'a> for Find<'_> {
             && let Some((Value::Ref(callee), _)) = fold(&call.func, self.env, 0)
             && EXECUTORS.contains(&callee.as_str())
             && let Some(arg) = call.arguments.args.first()
-            && let Some((value, techniques)) = fold(arg, self.env, 0)
-            && !techniques.is_empty()
+            && let Some((value, mut techniques)) = fold(arg, self.env, 0)
         {
-            self.push(usize::from(expr.start()), callee, value, techniques);
+            if escaped(self.text, arg) {
+                techniques.push("escapes");
+            }
+            if !techniques.is_empty() {
+                self.push(usize::from(expr.start()), callee, value, techniques);
+            }
         }
         walk_expr(self, expr);
     }
@@ -296,6 +326,7 @@ pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
     let mut f = Find {
         env: &env,
         lines: &lines,
+        text,
         out: Vec::new(),
     };
     f.visit_body(&module.body);
@@ -467,6 +498,9 @@ fn subscript(s: &ast::ExprSubscript, env: &Env, d: usize) -> Option<Folded> {
         (Value::Ref(q), Value::Str(k)) if q == "builtins" || q.ends_with(".__dict__") => {
             let ns = q.trim_end_matches(".__dict__");
             let ns = if ns == "__builtins__" { "builtins" } else { ns };
+            if k == "__builtins__" || k == "builtins" {
+                return Some((Value::Ref("builtins".into()), t));
+            }
             Some((Value::Ref(format!("{ns}.{k}")), t))
         }
         (Value::List(l), Value::Int(i)) => {
@@ -502,6 +536,17 @@ fn call(c: &ast::ExprCall, env: &Env, d: usize) -> Option<Folded> {
         let out = f(&as_text(&v)?)?;
         Some((Value::Bytes(out), with(with(ct.clone(), &t), &[how])))
     };
+    // `globals()['__builtins__'].get('exec')`, `builtins.__dict__.get(...)`.
+    if let Some(ns) = q
+        .strip_suffix(".get")
+        .or_else(|| q.strip_suffix(".__getitem__"))
+        .filter(|ns| *ns == "builtins" || ns.ends_with(".__dict__"))
+        && let Some((Value::Str(k), t)) = arg(0)
+    {
+        let ns = ns.trim_end_matches(".__dict__");
+        let ns = if ns == "__builtins__" { "builtins" } else { ns };
+        return Some((Value::Ref(format!("{ns}.{k}")), with(ct, &t)));
+    }
     let r = match q.as_str() {
         "builtins.chr" => match arg(0)? {
             (Value::Int(n), t) => (

@@ -112,6 +112,30 @@ fn techniques_are_unfolded_to_the_code_they_run() {
             ),
             &["base64"],
         ),
+        // Escapes spelling the code, aliases by unpacking, namespace lookups.
+        (
+            format!(
+                "exec(\"{}\")\n",
+                CODE.bytes()
+                    .map(|b| format!("\\x{b:02x}"))
+                    .collect::<String>()
+            ),
+            &["escapes"],
+        ),
+        (
+            format!(
+                "import base64\nA, B = exec, str\nA(base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
+        (
+            format!(
+                "import base64\nglobals()['__builtins__'].get('exec')(base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
         // Python 2's exec statement.
         (
             format!("import base64\nexec base64.b64decode('{}')\n", b64(CODE)),
