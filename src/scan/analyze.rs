@@ -288,6 +288,39 @@ fn hidden_code(
             out.push(f);
         }
     }
+    for flow in analysis.flows {
+        let reported = already.iter().chain(out.iter()).any(|f| {
+            f.rule == RuleId::DownloadExec && f.line.is_some_and(|l| l.abs_diff(flow.line) <= 2)
+        });
+        if reported {
+            continue;
+        }
+        let severity = match role {
+            Role::Test => Severity::Low,
+            Role::Startup | Role::Install | Role::Init => Severity::Critical,
+            Role::Module => Severity::High,
+        };
+        let what = match flow.kind {
+            "file" => "downloads a file and starts it",
+            _ => "fetches code from the network and runs it",
+        };
+        out.push(MemberFinding {
+            rule: RuleId::DownloadExec,
+            severity,
+            confidence: Confidence::High,
+            line: Some(flow.line),
+            message: format!(
+                "{what} ({}) {}",
+                flow.runner.trim_start_matches("builtins."),
+                role.describe()
+            ),
+            evidence: vec![
+                ("runner".into(), flow.runner.clone()),
+                ("flow".into(), format!("network data -> {}", flow.kind)),
+                ("snippet".into(), snippet_at_line(text, flow.line)),
+            ],
+        });
+    }
     out
 }
 

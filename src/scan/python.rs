@@ -15,9 +15,11 @@
 //! slower; `rustpython-parser` has no error recovery. The parser is wrapped
 //! here, so its API churn stays in this module.
 
+mod flow;
 mod fold;
 mod parse;
 
+pub use flow::Flow;
 pub use fold::Value;
 
 /// Code an executor runs from folded (decoded, joined, reversed...) data.
@@ -38,6 +40,8 @@ pub struct Hidden {
 pub struct Analysis {
     /// Code run from folded data.
     pub hidden: Vec<Hidden>,
+    /// Network data that reaches something that runs it.
+    pub flows: Vec<Flow>,
     /// Why no tree was built (a cap), if none was.
     pub skipped: Option<&'static str>,
     /// Whether the parser reported errors (the tree is partial).
@@ -56,18 +60,30 @@ const EXECUTORS: &[&str] = &[
     "__builtins__",
 ];
 
-/// Parses `text` and finds the code it runs from folded data.
+/// Words without which no network data reaches a runner.
+const FETCHERS: &[&str] = &["requests", "urlopen", "urlretrieve", "httpx", "urllib3"];
+
+/// Parses `text` and finds the code it runs from folded data, and the
+/// network data that reaches something that runs it.
 pub fn analyse(text: &str) -> Analysis {
-    if !EXECUTORS.iter().any(|w| text.contains(w)) {
+    let hiding = EXECUTORS.iter().any(|w| text.contains(w));
+    let fetching = FETCHERS.iter().any(|w| text.contains(w));
+    if !hiding && !fetching {
         return Analysis::default();
     }
-    parse::with_module(text, |module, partial| {
-        let hidden = fold::hidden_code(module, text);
-        Analysis {
-            hidden,
-            skipped: None,
-            partial,
-        }
+    parse::with_module(text, |module, partial| Analysis {
+        hidden: if hiding {
+            fold::hidden_code(module, text)
+        } else {
+            Vec::new()
+        },
+        flows: if fetching {
+            flow::flows(module, text)
+        } else {
+            Vec::new()
+        },
+        skipped: None,
+        partial,
     })
     .unwrap_or_else(|why| Analysis {
         skipped: Some(why),

@@ -312,8 +312,8 @@ pub fn imported_modules(module: &ModModule) -> Vec<String> {
     v.0
 }
 
-/// The hidden code a module runs.
-pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
+/// The names of a module: imports and assignments of foldable values.
+pub(super) fn collect_env(module: &ModModule) -> Env {
     let mut env = Env::default();
     // Twice: an alias may be assigned before the name it aliases is.
     for _ in 0..2 {
@@ -322,6 +322,12 @@ pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
             c.visit_stmt(stmt);
         }
     }
+    env
+}
+
+/// The hidden code a module runs.
+pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
+    let env = collect_env(module);
     let lines = crate::lockfile::LineIndex::new(text);
     let mut f = Find {
         env: &env,

