@@ -217,12 +217,11 @@ fn analyze_at(
     let lower = path.to_ascii_lowercase();
     let python = lower.ends_with(".py") || lower.ends_with(".pyw") || depth > 0;
     let mut out = lexical(rules, text, role);
-    // Words in comments are not code: when the lexical pass reports
-    // something in Python, it is asked again with the comments blanked.
+    // Words in comments and docstrings are not code: when the lexical pass
+    // reports something in Python, it is asked again with them blanked.
     if python
         && out.iter().any(|f| f.severity >= Severity::Medium)
         && let Ok(source) = std::str::from_utf8(text)
-        && source.contains('#')
         && let Some(code) = super::python::without_comments(source)
     {
         out = lexical(rules, code.as_bytes(), role);

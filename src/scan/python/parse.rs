@@ -74,8 +74,38 @@ pub fn with_module<R: Send>(
     })
 }
 
-/// `text` with its comments replaced by spaces (offsets and lines kept), or
-/// `None` when a cap refuses it.
+/// Byte ranges of string statements (docstrings, bare strings): text no
+/// code can reach. Python 2's `exec "..."` (the name `exec` followed by a
+/// string on its line) is code and is kept.
+fn docstrings(body: &[ruff_python_ast::Stmt]) -> Vec<(usize, usize)> {
+    use ruff_python_ast::visitor::{Visitor, walk_body};
+    use ruff_python_ast::{Expr, Stmt};
+    use ruff_text_size::Ranged;
+    struct Docs(Vec<(usize, usize)>);
+    impl<'a> Visitor<'a> for Docs {
+        fn visit_body(&mut self, body: &'a [Stmt]) {
+            let mut after_exec = false;
+            for stmt in body {
+                if let Stmt::Expr(e) = stmt {
+                    if matches!(e.value.as_ref(), Expr::StringLiteral(_)) && !after_exec {
+                        self.0.push((usize::from(e.start()), usize::from(e.end())));
+                    }
+                    after_exec =
+                        matches!(e.value.as_ref(), Expr::Name(n) if n.id.as_str() == "exec");
+                } else {
+                    after_exec = false;
+                }
+            }
+            walk_body(self, body);
+        }
+    }
+    let mut d = Docs(Vec::new());
+    d.visit_body(body);
+    d.0
+}
+
+/// `text` with its comments and docstrings replaced by spaces (offsets and
+/// lines kept), or `None` when a cap refuses it.
 pub fn without_comments(text: &str) -> Option<String> {
     use ruff_python_ast::token::TokenKind;
     use ruff_text_size::Ranged;
@@ -87,12 +117,16 @@ pub fn without_comments(text: &str) -> Option<String> {
             .stack_size(STACK)
             .spawn_scoped(scope, || {
                 let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
-                parsed
+                let mut ranges: Vec<(usize, usize)> = parsed
                     .tokens()
                     .iter()
                     .filter(|t| t.kind() == TokenKind::Comment)
                     .map(|t| (usize::from(t.start()), usize::from(t.end())))
-                    .collect::<Vec<_>>()
+                    .collect();
+                if let Some(m) = parsed.syntax().as_module() {
+                    ranges.extend(docstrings(&m.body));
+                }
+                ranges
             })
             .ok()?
             .join()
@@ -135,6 +169,15 @@ mod tests {
         assert_eq!(
             without_comments("x = 1  # requests.post(.netrc)\ns = '# not a comment'\n").as_deref(),
             Some("x = 1                         \ns = '# not a comment'\n")
+        );
+        assert_eq!(
+            without_comments("def f():\n    '''>>> os.getcwd()'''\n    return 1\n").as_deref(),
+            Some("def f():\n                         \n    return 1\n")
+        );
+        // Python 2's exec statement keeps its code.
+        assert_eq!(
+            without_comments("exec 'import os'\n").as_deref(),
+            Some("exec 'import os'\n")
         );
     }
 }
