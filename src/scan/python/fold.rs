@@ -57,9 +57,23 @@ const BUILTINS: &[&str] = &[
 const EXECUTORS: &[&str] = &["builtins.exec", "builtins.eval"];
 
 /// Names to values: imports, then every assignment of a foldable value.
-#[derive(Default)]
 pub(super) struct Env {
     names: HashMap<String, Folded>,
+    /// Folding steps left for this file: nested calls fold their parts
+    /// more than once, and a hostile file must not make that exponential.
+    budget: std::cell::Cell<usize>,
+}
+
+/// Folding steps per file.
+const BUDGET: usize = 1_000_000;
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            names: HashMap::new(),
+            budget: std::cell::Cell::new(BUDGET),
+        }
+    }
 }
 
 struct Collect<'e> {
@@ -235,7 +249,7 @@ pub fn executed_literals(module: &ModModule) -> Option<Vec<String>> {
             walk_expr(self, expr);
         }
     }
-    let mut env = Env::default();
+    let mut env = Env::new();
     let mut c = Collect { env: &mut env };
     for stmt in &module.body {
         c.visit_stmt(stmt);
@@ -267,7 +281,7 @@ pub fn called(module: &ModModule) -> Vec<String> {
             walk_expr(self, expr);
         }
     }
-    let mut env = Env::default();
+    let mut env = Env::new();
     let mut c = Collect { env: &mut env };
     for stmt in &module.body {
         c.visit_stmt(stmt);
@@ -314,7 +328,7 @@ pub fn imported_modules(module: &ModModule) -> Vec<String> {
 
 /// The names of a module: imports and assignments of foldable values.
 pub(super) fn collect_env(module: &ModModule) -> Env {
-    let mut env = Env::default();
+    let mut env = Env::new();
     // Twice: an alias may be assigned before the name it aliases is.
     for _ in 0..2 {
         let mut c = Collect { env: &mut env };
@@ -359,9 +373,11 @@ fn size(v: &Value) -> usize {
 
 /// Folds an expression to a value, if its parts are constants or names of them.
 pub(super) fn fold(expr: &Expr, env: &Env, depth: usize) -> Option<Folded> {
-    if depth > MAX_DEPTH {
+    let left = env.budget.get();
+    if depth > MAX_DEPTH || left == 0 {
         return None;
     }
+    env.budget.set(left - 1);
     let d = depth + 1;
     let out = match expr {
         Expr::StringLiteral(s) => (Value::Str(s.value.to_str().to_string()), vec![]),
@@ -529,13 +545,15 @@ fn call(c: &ast::ExprCall, env: &Env, d: usize) -> Option<Folded> {
     let args: Vec<&Expr> = c.arguments.args.iter().collect();
     let arg = |i: usize| args.get(i).and_then(|e| fold(e, env, d));
     // Methods of folded values: `''.join(...)`, `b'..'.decode()`.
-    if let Expr::Attribute(a) = c.func.as_ref()
-        && let Some((recv, rt)) = fold(&a.value, env, d)
-        && !matches!(recv, Value::Ref(_))
-    {
-        return method(recv, rt, a.attr.as_str(), &args, env, d);
-    }
-    let (callee, ct) = fold(&c.func, env, d)?;
+    let (callee, ct) = match c.func.as_ref() {
+        // The receiver is folded once: a method of a folded value
+        // (`''.join(...)`, `b'..'.decode()`), or a name in a module.
+        Expr::Attribute(a) => match fold(&a.value, env, d)? {
+            (Value::Ref(q), t) => (Value::Ref(format!("{q}.{}", a.attr.as_str())), t),
+            (recv, rt) => return method(recv, rt, a.attr.as_str(), &args, env, d),
+        },
+        other => fold(other, env, d)?,
+    };
     let Value::Ref(q) = callee else { return None };
     let decoded = |v: Folded, how: &'static str, f: &dyn Fn(&[u8]) -> Option<Vec<u8>>| {
         let (v, t) = v;
@@ -744,6 +762,7 @@ fn comprehension(
     }
     let mut scope = Env {
         names: env.names.clone(),
+        budget: std::cell::Cell::new(env.budget.get()),
     };
     let mut out = Vec::with_capacity(items.len());
     let mut t = it;
@@ -755,6 +774,7 @@ fn comprehension(
         t = with(t, &vt);
         out.push(v);
     }
+    env.budget.set(scope.budget.get());
     Some((Value::List(out), t))
 }
 

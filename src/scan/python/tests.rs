@@ -187,6 +187,19 @@ fn caps_and_broken_input_never_panic() {
     );
     let a = analyse(&format!("exec({})", "'a'+".repeat(50_000) + "'a'"));
     assert!(a.skipped.is_some() || a.hidden.is_empty());
+    // Nested calls and comprehensions fold within a budget, not exponentially.
+    let nested = format!(
+        "import base64\nexec({}'YQ=='{})\n",
+        "base64.b64decode(bytes(str(".repeat(40),
+        ")))".repeat(40)
+    );
+    let _ = analyse(&nested);
+    let comps = format!(
+        "exec(''.join({}'ab'{}))\n",
+        "[c for c in ".repeat(30),
+        "]".repeat(30)
+    );
+    let _ = analyse(&comps);
     // A huge repetition is not built.
     assert_eq!(hidden("exec('a' * 10**12)\n"), vec![]);
     assert_eq!(hidden("exec(chr(99999999999))\n"), vec![]);
