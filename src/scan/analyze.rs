@@ -49,6 +49,11 @@ const TEST_DIRS: &[&str] = &[
     "demo",
     "demos",
     "samples",
+    // CI configuration and helpers of the source tree.
+    ".github",
+    ".circleci",
+    ".gitlab",
+    ".azure-pipelines",
 ];
 
 /// The role of a member path. `root` is the sdist's top directory (stripped).

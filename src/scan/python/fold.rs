@@ -162,6 +162,15 @@ impl Find<'_> {
         if self.out.len() >= 64 {
             return;
         }
+        // A few characters run reversed or joined are not a program.
+        let long_enough = match &value {
+            Value::Str(s) => s.trim().len() >= 8,
+            Value::Bytes(b) => b.len() >= 8,
+            _ => false,
+        };
+        if !long_enough {
+            return;
+        }
         let code = match value {
             Value::Str(s) => Some(s),
             Value::Bytes(b) => String::from_utf8(b).ok(),
