@@ -242,13 +242,21 @@ fn annotate_diff(
             f.message.push_str(&format!(
                 " (new since {prev_version}: the previous release did not do this)"
             ));
-            f.severity = match f.severity {
-                Severity::Info => Severity::Low,
-                Severity::Low => Severity::Medium,
-                Severity::Medium => Severity::High,
-                Severity::High | Severity::Critical => Severity::Critical,
-            };
-            f.confidence = Confidence::High;
+            // What was capped because it does not run on install or import
+            // (a script nothing names, an inner archive) stays capped.
+            let capped = f
+                .evidence
+                .iter()
+                .any(|(label, _)| label == "runs" || label == "nested");
+            if !capped {
+                f.severity = match f.severity {
+                    Severity::Info => Severity::Low,
+                    Severity::Low => Severity::Medium,
+                    Severity::Medium => Severity::High,
+                    Severity::High | Severity::Critical => Severity::Critical,
+                };
+                f.confidence = Confidence::High;
+            }
         }
     }
 }
@@ -397,4 +405,38 @@ pub async fn scan_all(
         }
     }
     (findings, statuses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(evidence: Vec<(String, String)>) -> (Option<String>, MemberFinding) {
+        (
+            Some("p-2.0/ci/run.sh".into()),
+            MemberFinding {
+                rule: RuleId::DownloadExec,
+                severity: Severity::Medium,
+                confidence: Confidence::Medium,
+                line: Some(3),
+                message: "downloads a file and runs a program".into(),
+                evidence,
+            },
+        )
+    }
+
+    #[test]
+    fn new_behaviour_gains_a_level_unless_it_was_capped_for_not_running() {
+        let mut list = vec![
+            finding(Vec::new()),
+            finding(vec![(
+                "runs".into(),
+                "only if someone runs this script".into(),
+            )]),
+        ];
+        annotate_diff(&mut list, &[], "1.0", true);
+        assert_eq!(list[0].1.severity, Severity::High);
+        assert_eq!(list[1].1.severity, Severity::Medium);
+        assert!(list[1].1.message.contains("new since 1.0"));
+    }
 }
