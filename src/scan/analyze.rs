@@ -288,7 +288,7 @@ fn v2_findings(
             .take(200)
             .collect();
         // The lexical pass may have seen it (an exec near a decode).
-        let reported = already.iter().any(|f| {
+        let reported = already.iter().chain(out.iter()).any(|f| {
             f.rule == RuleId::ObfuscatedExec && f.line.is_some_and(|l| l.abs_diff(h.line) <= 2)
         });
         if !reported {

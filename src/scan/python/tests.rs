@@ -136,6 +136,14 @@ fn techniques_are_unfolded_to_the_code_they_run() {
             ),
             &["base64"],
         ),
+        // An executor resolved from hidden text, then called (obfuscators do this).
+        (
+            format!(
+                "import base64\nE = eval(base64.b64decode('ZXZhbA==').decode())\nE(base64.b64decode('{}'))\n",
+                b64(CODE)
+            ),
+            &["base64"],
+        ),
         // Python 2's exec statement.
         (
             format!("import base64\nexec base64.b64decode('{}')\n", b64(CODE)),
@@ -152,11 +160,17 @@ fn techniques_are_unfolded_to_the_code_they_run() {
     ];
     for (src, want) in cases {
         let got = hidden(&src);
-        assert_eq!(got.len(), 1, "{src}\n{got:?}");
+        // The payload, once; an executor resolved from hidden text may be
+        // reported beside it.
+        let payload: Vec<_> = got.iter().filter(|h| h.2 == CODE).collect();
+        assert_eq!(payload.len(), 1, "{src}\n{got:?}");
         for w in want {
-            assert!(got[0].1.contains(w), "{src}: {:?}", got[0].1);
+            assert!(payload[0].1.contains(w), "{src}: {:?}", payload[0].1);
         }
-        assert_eq!(got[0].2, CODE, "{src}");
+        assert!(
+            got.iter().all(|h| h.2 == CODE || h.2 == "eval"),
+            "{src}\n{got:?}"
+        );
     }
 }
 
