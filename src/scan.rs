@@ -424,8 +424,10 @@ pub fn scan_bytes(
     // install or import: medium at most.
     for (path, mut f) in scripts {
         let base = path.rsplit('/').next().unwrap_or(&path);
-        if !names_file(&setup_text, base) && f.severity > Severity::Medium {
-            f.severity = Severity::Medium;
+        if !names_file(&setup_text, base) {
+            // Said on every such finding, so that nothing later (a release
+            // diff) lifts it again.
+            f.severity = f.severity.min(Severity::Medium);
             f.evidence.push((
                 "runs".into(),
                 "only if someone runs this script: setup.py does not name it".into(),
