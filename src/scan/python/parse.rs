@@ -9,42 +9,74 @@ use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 const MAX_SOURCE: usize = 8 * 1024 * 1024;
 /// Deepest bracket nesting parsed.
 const MAX_DEPTH: usize = 100;
-/// Most binary operators on one line (a chain of them nests as deep).
-const MAX_CHAIN: usize = 2_000;
+/// Most nesting tokens (operators, dots, calls on calls) in one logical line.
+const MAX_CHAIN: usize = 20_000;
 /// The stack of the parsing thread (reserved, not committed).
 const STACK: usize = 256 * 1024 * 1024;
 
-/// Why a file is not parsed, if a cap says so.
+/// Why a file is not parsed, if a cap says so. The tokens decide (a string
+/// is one token, whatever brackets or operators it holds): bracket nesting,
+/// and per logical line the tokens that nest the tree one level more each
+/// (`a.b.c`, `1+1+1`, `f()()`, `not not x`, `lambda: lambda: ...`), since
+/// the parser, the passes and dropping the tree all recurse on them.
 fn precheck(text: &str) -> Option<&'static str> {
+    use ruff_python_ast::token::TokenKind as T;
     if text.len() > MAX_SOURCE {
         return Some("larger than the parse cap");
     }
-    let mut depth = 0usize;
-    let mut max = 0usize;
-    for b in text.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
+    let mut lexer = ruff_python_parser::lexer::lex(text, Mode::Module);
+    let (mut depth, mut chain) = (0usize, 0usize);
+    let mut previous = T::Newline;
+    loop {
+        let kind = lexer.next_token();
+        match kind {
+            T::EndOfFile => return None,
+            T::Newline => chain = 0,
+            T::Lpar | T::Lsqb | T::Lbrace => {
                 depth += 1;
-                max = max.max(depth);
+                if depth > MAX_DEPTH {
+                    return Some("brackets nested deeper than the parse cap");
+                }
+                if matches!(previous, T::Rpar | T::Rsqb) {
+                    chain += 1;
+                }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            T::Rpar | T::Rsqb | T::Rbrace => depth = depth.saturating_sub(1),
+            T::Dot
+            | T::Plus
+            | T::Minus
+            | T::Star
+            | T::Slash
+            | T::Vbar
+            | T::Amper
+            | T::Less
+            | T::Greater
+            | T::Percent
+            | T::EqEqual
+            | T::NotEqual
+            | T::LessEqual
+            | T::GreaterEqual
+            | T::Tilde
+            | T::CircumFlex
+            | T::LeftShift
+            | T::RightShift
+            | T::DoubleStar
+            | T::DoubleSlash
+            | T::At
+            | T::Not
+            | T::Lambda
+            | T::If
+            | T::Await
+            | T::Yield
+            | T::FStringStart
+            | T::TStringStart => chain += 1,
             _ => {}
         }
+        if chain > MAX_CHAIN {
+            return Some("a chain of operators longer than the parse cap");
+        }
+        previous = kind;
     }
-    if max > MAX_DEPTH {
-        return Some("brackets nested deeper than the parse cap");
-    }
-    let chained = text.lines().any(|l| {
-        l.len() > MAX_CHAIN
-            && l.bytes()
-                .filter(|b| matches!(b, b'+' | b'-' | b'*' | b'|' | b'&' | b'^' | b'%'))
-                .count()
-                > MAX_CHAIN
-    });
-    if chained {
-        return Some("a chain of operators longer than the parse cap");
-    }
-    None
 }
 
 /// Parses `text` and runs `f` on the tree (and whether the parser reported
@@ -156,6 +188,15 @@ mod tests {
             Some("brackets nested deeper than the parse cap")
         );
         let chain = format!("x = {}1\n", "1+".repeat(100_000));
+        assert_eq!(
+            precheck(&format!("x = a{}\n", ".b".repeat(100_000))),
+            Some("a chain of operators longer than the parse cap")
+        );
+        // A string is one token, whatever it holds.
+        assert_eq!(
+            precheck(&format!("x = '{}'\n", "a+b/(".repeat(100_000))),
+            None
+        );
         assert_eq!(
             precheck(&chain),
             Some("a chain of operators longer than the parse cap")

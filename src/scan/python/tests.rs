@@ -292,3 +292,22 @@ fn downloads_that_are_never_run_are_not_flows() {
         assert_eq!(flows_of(src), vec![], "{src}");
     }
 }
+
+#[test]
+fn chains_just_under_the_cap_are_analysed_without_overflow() {
+    for src in [
+        format!("x = a{}\nexec(x)\n", ".b".repeat(19_000)),
+        format!("x = 1{}\nexec(x)\n", "+1".repeat(19_000)),
+        format!("x = f{}\nexec(x)\n", "()".repeat(19_000)),
+        format!("x = {}1\nexec(x)\n", "not ".repeat(19_000)),
+    ] {
+        let a = analyse(&src);
+        assert!(a.skipped.is_none(), "{:?}", a.skipped);
+    }
+    // Past the cap: not parsed, and said why.
+    let a = analyse(&format!("x = a{}\nexec(x)\n", ".b".repeat(3_000_000)));
+    assert_eq!(
+        a.skipped,
+        Some("a chain of operators longer than the parse cap")
+    );
+}
