@@ -12,6 +12,8 @@
 
 use std::sync::Mutex;
 
+use crate::lockfile::text::percent_decode;
+
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
 
@@ -189,26 +191,6 @@ pub fn userinfo(raw: &str) -> Option<(String, Option<String>)> {
         Some((u, p)) => (percent_decode(u), Some(percent_decode(p))),
         None => (percent_decode(info), None),
     })
-}
-
-/// Decodes `%XX` escapes (invalid ones are kept as written).
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(h, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn percent_encode(s: &str) -> String {

@@ -104,7 +104,7 @@ impl Credentials {
     pub fn take_userinfo(&mut self, url: &Url) -> Url {
         let mut clean = url.clone();
         if !url.username().is_empty() || url.password().is_some() {
-            let decode = crate::redact::percent_decode;
+            let decode = crate::lockfile::text::percent_decode;
             self.add(
                 url,
                 Credential {

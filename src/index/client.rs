@@ -406,8 +406,8 @@ impl IndexClient {
         // never shown; else the host's own credentials, if any.
         let mut url = url.clone();
         let inline = (!url.username().is_empty()).then(|| super::Credential {
-            username: crate::redact::percent_decode(url.username()),
-            password: url.password().map(crate::redact::percent_decode),
+            username: crate::lockfile::text::percent_decode(url.username()),
+            password: url.password().map(crate::lockfile::text::percent_decode),
         });
         let _ = url.set_username("");
         let _ = url.set_password(None);

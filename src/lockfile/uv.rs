@@ -279,28 +279,7 @@ pub(crate) fn filename_from_url(url: &str) -> Option<String> {
     if seg.is_empty() {
         return None;
     }
-    Some(percent_decode(seg))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(Ok(b)) = s
-                .get(i + 1..i + 3)
-                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(|h| u8::from_str_radix(h, 16))
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    Some(super::text::percent_decode(seg))
 }
 
 #[cfg(test)]
@@ -470,8 +449,8 @@ source = { virtual = "." }
             Some("x+1-1.0-py3-none-any.whl")
         );
         assert_eq!(filename_from_url("https://h/"), None);
-        assert_eq!(percent_decode("%"), "%");
-        assert_eq!(percent_decode("a%2"), "a%2");
-        assert_eq!(percent_decode("a%+1"), "a%+1");
+        assert_eq!(crate::lockfile::text::percent_decode("%"), "%");
+        assert_eq!(crate::lockfile::text::percent_decode("a%2"), "a%2");
+        assert_eq!(crate::lockfile::text::percent_decode("a%+1"), "a%+1");
     }
 }

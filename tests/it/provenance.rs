@@ -500,33 +500,24 @@ fn a_release_without_provenance_after_an_attested_one_is_regressed() {
     assert_eq!(provenance_findings(&report), vec![]);
 }
 
-#[test]
-fn another_repository_publishing_is_publisher_changed() {
-    let (Some(prev), Some(next)) = (
-        real("sampleproject-4.0.0.tar.gz.provenance.json"),
-        real("pypi_attestations-0.0.19.tar.gz.provenance.json"),
-    ) else {
-        return;
-    };
+/// sampleproject 4.0.1 attested (validly) by another repository than the
+/// attested 4.0.0 (needs ../shared's real provenance objects).
+fn publisher_changed_index() -> Option<Server> {
+    let prev = real("sampleproject-4.0.0.tar.gz.provenance.json")?;
+    let next = real("pypi_attestations-0.0.19.tar.gz.provenance.json")?;
     // 4.0.1's file is attested (validly) by trailofbits/pypi-attestations.
-    let sha = "9bb1add0".to_string();
-    let full = {
-        let doc: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(fixtures().unwrap().join("json/pypi-attestations.json")).unwrap(),
-        )
-        .unwrap();
-        doc["releases"]["0.0.19"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["filename"] == "pypi_attestations-0.0.19.tar.gz")
-            .unwrap()["digests"]["sha256"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    assert!(full.starts_with(&sha));
-    let server = serve(&Index {
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures()?.join("json/pypi-attestations.json")).ok()?,
+    )
+    .ok()?;
+    let full = doc["releases"]["0.0.19"]
+        .as_array()?
+        .iter()
+        .find(|f| f["filename"] == "pypi_attestations-0.0.19.tar.gz")?["digests"]["sha256"]
+        .as_str()?
+        .to_string();
+    assert!(full.starts_with("9bb1add0"));
+    Some(serve(&Index {
         extra: vec![Extra {
             version: "4.0.1",
             sha256: full,
@@ -537,7 +528,14 @@ fn another_repository_publishing_is_publisher_changed() {
             ("sampleproject-4.0.1.tar.gz".into(), next),
         ],
         ..Index::default()
-    });
+    }))
+}
+
+#[test]
+fn another_repository_publishing_is_publisher_changed() {
+    let Some(server) = publisher_changed_index() else {
+        return;
+    };
     let (code, report, err) = audit(&server, "sampleproject==4.0.1", &[]);
     assert_eq!(code, 1);
     let mut got = provenance_findings(&report);
@@ -990,30 +988,7 @@ pub(crate) fn regressed_report(requirements: &str) -> (serde_json::Value, String
 
 /// `publisher-changed` (needs ../shared's real provenance objects).
 pub(crate) fn publisher_changed_report(requirements: &str) -> Option<(serde_json::Value, String)> {
-    let prev = real("sampleproject-4.0.0.tar.gz.provenance.json")?;
-    let next = real("pypi_attestations-0.0.19.tar.gz.provenance.json")?;
-    let doc: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixtures()?.join("json/pypi-attestations.json")).ok()?,
-    )
-    .ok()?;
-    let sha = doc["releases"]["0.0.19"]
-        .as_array()?
-        .iter()
-        .find(|f| f["filename"] == "pypi_attestations-0.0.19.tar.gz")?["digests"]["sha256"]
-        .as_str()?
-        .to_string();
-    let server = serve(&Index {
-        extra: vec![Extra {
-            version: "4.0.1",
-            sha256: sha,
-            uploaded: "2025-01-01T00:00:00Z",
-        }],
-        provenance: vec![
-            ("sampleproject-4.0.0.tar.gz".into(), prev),
-            ("sampleproject-4.0.1.tar.gz".into(), next),
-        ],
-        ..Index::default()
-    });
+    let server = publisher_changed_index()?;
     server.project("six");
     let (_, report, err) = audit(&server, requirements, &[]);
     Some((report, err))

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::common::{customs, json, run, shared};
+use crate::common::{customs, json, run, shared, targz_bytes as targz};
 use crate::server::{Reply, Server};
 
 const AS_OF: &str = "2026-09-18T00:00:00Z";
@@ -385,21 +385,6 @@ fn history(files: Vec<File>) -> Vec<(&'static str, Option<&'static str>, Vec<Fil
 }
 
 // ---- archives ----
-
-fn targz(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (p, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, p, *data).unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap()
-}
 
 const SETUP: &[u8] = b"from setuptools import setup\nsetup(name='x')\n";
 

@@ -7,19 +7,7 @@ use crate::common::{customs, json, run};
 
 fn targz(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
     let path = dir.join(name);
-    let gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&path).unwrap(),
-        flate2::Compression::fast(),
-    );
-    let mut tar = tar::Builder::new(gz);
-    for (p, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, p, *data).unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap();
+    std::fs::write(&path, crate::common::targz_bytes(files)).unwrap();
     path
 }
 

@@ -290,7 +290,7 @@ fn local_entry(
         .or_else(|| location.strip_prefix("file:").map(str::to_string))
         .map_or_else(
             || location.to_string(),
-            |l| crate::redact::percent_decode(&l),
+            |l| crate::lockfile::text::percent_decode(&l),
         );
     let (local, extras) = split_local_extras(&local);
     let filename = is_archive(local)

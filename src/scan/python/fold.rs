@@ -851,7 +851,8 @@ fn inflate(b: &[u8], zlib: bool) -> Option<Vec<u8>> {
     (ok && out.len() <= MAX_VALUE).then_some(out)
 }
 
-fn rot13(s: &str) -> String {
+/// ROT13 of ASCII letters.
+pub(super) fn rot13(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,

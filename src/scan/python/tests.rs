@@ -1,6 +1,7 @@
 //! Each hiding technique, built inert at test time; and honest code that must stay quiet.
 
 use super::*;
+use fold::rot13;
 
 fn hidden(src: &str) -> Vec<(String, Vec<&'static str>, String)> {
     analyse(src)
@@ -222,16 +223,6 @@ fn caps_and_broken_input_never_panic() {
 fn b64_bytes(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
-}
-
-fn rot13(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
-            'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
-            _ => c,
-        })
-        .collect()
 }
 
 fn flows_of(src: &str) -> Vec<(String, &'static str)> {
