@@ -82,20 +82,25 @@ pub fn analyse(text: &str) -> Analysis {
     if !hiding && !fetching {
         return Analysis::default();
     }
-    parse::with_module(text, |module, partial| Analysis {
-        hidden: if hiding {
-            fold::hidden_code(module, text)
-        } else {
-            Vec::new()
-        },
-        flows: if fetching {
-            flow::flows(module, text)
-        } else {
-            Vec::new()
-        },
-        skipped: None,
-        partial,
-        ran: true,
+    parse::with_module(text, |module, partial| {
+        // One name table and one line index for the passes over this file.
+        let env = fold::collect_env(module);
+        let lines = crate::lockfile::LineIndex::new(text);
+        Analysis {
+            hidden: if hiding {
+                fold::hidden_code(module, &env, text, &lines)
+            } else {
+                Vec::new()
+            },
+            flows: if fetching {
+                flow::flows(module, &env, text, &lines)
+            } else {
+                Vec::new()
+            },
+            skipped: None,
+            partial,
+            ran: true,
+        }
     })
     .unwrap_or_else(|why| Analysis {
         skipped: Some(why),

@@ -13,7 +13,7 @@ use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};
 use ruff_text_size::Ranged;
 
-use super::fold::{Env, Value, collect_env, fold};
+use super::fold::{Env, Value, fold};
 
 /// A flow from the network to something that runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,10 +456,15 @@ impl<'a> Visitor<'a> for Runs<'_> {
 }
 
 /// The flows from the network to something that runs what came.
-pub fn flows(module: &ModModule, text: &str) -> Vec<Flow> {
-    let env = collect_env(module);
+pub fn flows(
+    module: &ModModule,
+    env: &Env,
+    text: &str,
+    lines: &crate::lockfile::LineIndex,
+) -> Vec<Flow> {
+    env.refill();
     let mut pass = Pass {
-        env: &env,
+        env,
         text,
         st: State::default(),
         changed: true,
@@ -472,12 +477,11 @@ pub fn flows(module: &ModModule, text: &str) -> Vec<Flow> {
         pass.changed = false;
         pass.visit_body(&module.body);
     }
-    let lines = crate::lockfile::LineIndex::new(text);
     let mut runs = Runs {
-        env: &env,
+        env,
         text,
         st: &pass.st,
-        lines: &lines,
+        lines,
         out: Vec::new(),
     };
     runs.visit_body(&module.body);

@@ -261,11 +261,7 @@ pub fn executed_literals(module: &ModModule) -> Option<Vec<String>> {
             walk_expr(self, expr);
         }
     }
-    let mut env = Env::new();
-    let mut c = Collect { env: &mut env };
-    for stmt in &module.body {
-        c.visit_stmt(stmt);
-    }
+    let env = collect_env(module);
     let mut l = Lit {
         env: &env,
         code: Vec::new(),
@@ -293,11 +289,7 @@ pub fn called(module: &ModModule) -> Vec<String> {
             walk_expr(self, expr);
         }
     }
-    let mut env = Env::new();
-    let mut c = Collect { env: &mut env };
-    for stmt in &module.body {
-        c.visit_stmt(stmt);
-    }
+    let env = collect_env(module);
     let mut v = Calls {
         env: &env,
         out: Vec::new(),
@@ -351,13 +343,24 @@ pub(super) fn collect_env(module: &ModModule) -> Env {
     env
 }
 
-/// The hidden code a module runs.
-pub fn hidden_code(module: &ModModule, text: &str) -> Vec<Hidden> {
-    let env = collect_env(module);
-    let lines = crate::lockfile::LineIndex::new(text);
+impl Env {
+    /// A fresh folding budget, for the next pass over the same names.
+    pub(super) fn refill(&self) {
+        self.budget.set(BUDGET);
+    }
+}
+
+/// The hidden code a module runs, given its names.
+pub(super) fn hidden_code(
+    module: &ModModule,
+    env: &Env,
+    text: &str,
+    lines: &crate::lockfile::LineIndex,
+) -> Vec<Hidden> {
+    env.refill();
     let mut f = Find {
-        env: &env,
-        lines: &lines,
+        env,
+        lines,
         text,
         out: Vec::new(),
     };
