@@ -437,17 +437,22 @@ fn the_publisher_of_sampleproject_4_0_0_is_reported_and_verified() {
     );
 }
 
-#[test]
-fn a_release_without_provenance_after_an_attested_one_is_regressed() {
-    // Hermetic: the earlier release's provenance is only read for its publisher.
-    let server = serve(&Index {
+/// sampleproject 4.0.1, unattested, after an attested 4.0.0. Hermetic: the
+/// earlier release's provenance is only read for its publisher.
+fn regressed_index() -> Server {
+    serve(&Index {
         extra: vec![release_4_0_1()],
         provenance: vec![(
             "sampleproject-4.0.0.tar.gz".into(),
             synthetic("pypa/sampleproject"),
         )],
         ..Index::default()
-    });
+    })
+}
+
+#[test]
+fn a_release_without_provenance_after_an_attested_one_is_regressed() {
+    let server = regressed_index();
     let (code, report, err) = audit(&server, "sampleproject==4.0.1", &[]);
     assert_eq!(
         provenance_findings(&report),
@@ -973,14 +978,7 @@ fn an_entry_newer_than_the_root_is_unverifiable_only_if_the_rest_holds() {
 
 /// `provenance-regressed` on line 2 (hermetic: a synthetic baseline).
 pub(crate) fn regressed_report(requirements: &str) -> (serde_json::Value, String) {
-    let server = serve(&Index {
-        extra: vec![release_4_0_1()],
-        provenance: vec![(
-            "sampleproject-4.0.0.tar.gz".into(),
-            synthetic("pypa/sampleproject"),
-        )],
-        ..Index::default()
-    });
+    let server = regressed_index();
     server.project("six");
     let (_, report, err) = audit(&server, requirements, &[]);
     (report, err)
