@@ -1,6 +1,7 @@
-//! Scanner v2's parse and resolve passes on a 1 MB Python file (ordinary
-//! code with executor names in it, so the parser runs), and the whole member
-//! analysis on the same file. Run with `cargo bench --bench python`.
+//! Scanner v2's passes (parse, resolve, hidden code, flows to runners and
+//! to ways out, where code runs) on a 1 MB Python file of ordinary code
+//! with executor, source and sink names in it, so that every pass runs; and
+//! the whole member analysis on the same file. Run with `cargo bench --bench python`.
 
 use std::fmt::Write;
 use std::hint::black_box;
@@ -8,12 +9,12 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn one_megabyte() -> String {
-    let mut s = String::from("import os, base64, importlib\n\n");
+    let mut s = String::from("import os, base64, importlib, requests\n\n");
     let mut i = 0;
     while s.len() < 1 << 20 {
         let _ = write!(
             s,
-            "def handler_{i}(request, *args, **kwargs):\n    \"\"\"Handle request {i}.\"\"\"\n    data = {{'id': {i}, 'name': 'item-{i}', 'tags': ['a', 'b', 'c']}}\n    if request.method == 'POST':\n        value = getattr(request, 'body', b'')\n        return compile_response(data, value, status=200 + {i} % 3)\n    return [x * 2 for x in range({i} % 17)]\n\n"
+            "def handler_{i}(request, *args, **kwargs):\n    \"\"\"Handle request {i}.\"\"\"\n    data = {{'id': {i}, 'name': 'item-{i}', 'tags': ['a', 'b', 'c']}}\n    if request.method == 'POST':\n        value = getattr(request, 'body', b'')\n        token = os.environ.get('APP_TOKEN')\n        requests.post(URL, json=data, headers={{'t': token}})\n        return compile_response(data, value, status=200 + {i} % 3)\n    return [x * 2 for x in range({i} % 17)]\n\n"
         );
         i += 1;
     }
@@ -23,11 +24,14 @@ fn one_megabyte() -> String {
 
 fn bench(c: &mut Criterion) {
     let text = one_megabyte();
-    c.bench_function("python parse + resolve, 1 MB", |b| {
+    c.bench_function("python v2 passes, 1 MB", |b| {
         b.iter(|| {
-            customs::scan::python::analyse(black_box(&text))
-                .hidden
-                .len()
+            let want = customs::scan::python::Want {
+                reach: true,
+                script: false,
+            };
+            let a = customs::scan::python::analyse(black_box(&text), want);
+            a.hidden.len() + a.leaks.len()
         })
     });
     let Ok(rules) = customs::scan::rules::rules() else {

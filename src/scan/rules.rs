@@ -29,6 +29,7 @@ pub fn version() -> String {
     for (_, text) in FILES {
         h.update(text.as_bytes());
     }
+    h.update(super::python::FACTS_TEXT.as_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // The scanner's code, not only its rules, decides a verdict (build.rs).
     h.update(env!("CUSTOMS_SCANNER_DIGEST").as_bytes());

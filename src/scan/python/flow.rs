@@ -42,7 +42,7 @@ const FETCH: &[&str] = &[
 ];
 
 /// Calls that start a program.
-const START: &[&str] = &[
+pub(super) const START: &[&str] = &[
     "subprocess.Popen",
     "subprocess.call",
     "subprocess.run",
@@ -60,7 +60,7 @@ const START: &[&str] = &[
     "os.spawnv",
 ];
 
-const RUN_CODE: &[&str] = &["builtins.exec", "builtins.eval"];
+pub(super) const RUN_CODE: &[&str] = &["builtins.exec", "builtins.eval"];
 
 #[derive(Default)]
 struct State {

@@ -274,29 +274,41 @@ pub fn executed_literals(module: &ModModule) -> Option<Vec<String>> {
 /// What a module calls, resolved where names resolve (`os.system`,
 /// `coverage.process_startup`); `?` for callees that do not.
 pub fn called(module: &ModModule) -> Vec<String> {
+    let env = collect_env(module);
+    let mut out: Vec<String> = called_at(module, &env)
+        .into_iter()
+        .map(|(_, q)| q)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every call of a module with its offset and its callee, resolved where
+/// names resolve (`?` where not).
+pub(super) fn called_at(module: &ModModule, env: &Env) -> Vec<(usize, String)> {
     struct Calls<'e> {
         env: &'e Env,
-        out: Vec<String>,
+        out: Vec<(usize, String)>,
     }
     impl<'a> Visitor<'a> for Calls<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
             if let Expr::Call(call) = expr {
-                self.out.push(match fold(&call.func, self.env, 0) {
+                let q = match fold(&call.func, self.env, 0) {
                     Some((Value::Ref(q), _)) => q,
                     _ => "?".into(),
-                });
+                };
+                self.out.push((usize::from(expr.start()), q));
             }
             walk_expr(self, expr);
         }
     }
-    let env = collect_env(module);
+    env.refill();
     let mut v = Calls {
-        env: &env,
+        env,
         out: Vec::new(),
     };
     v.visit_body(&module.body);
-    v.out.sort();
-    v.out.dedup();
     v.out
 }
 

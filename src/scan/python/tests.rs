@@ -4,7 +4,7 @@ use super::*;
 use fold::rot13;
 
 fn hidden(src: &str) -> Vec<(String, Vec<&'static str>, String)> {
-    analyse(src)
+    analyse(src, Want::default())
         .hidden
         .into_iter()
         .map(|h| (h.executor, h.techniques, h.code))
@@ -197,10 +197,17 @@ fn honest_code_is_quiet() {
 #[test]
 fn caps_and_broken_input_never_panic() {
     assert!(
-        analyse(&"(".repeat(100_000)).skipped.is_some()
-            || analyse(&"(".repeat(100_000)).hidden.is_empty()
+        analyse(&"(".repeat(100_000), Want::default())
+            .skipped
+            .is_some()
+            || analyse(&"(".repeat(100_000), Want::default())
+                .hidden
+                .is_empty()
     );
-    let a = analyse(&format!("exec({})", "'a'+".repeat(50_000) + "'a'"));
+    let a = analyse(
+        &format!("exec({})", "'a'+".repeat(50_000) + "'a'"),
+        Want::default(),
+    );
     assert!(a.skipped.is_some() || a.hidden.is_empty());
     // Nested calls and comprehensions fold within a budget, not exponentially.
     let nested = format!(
@@ -208,13 +215,13 @@ fn caps_and_broken_input_never_panic() {
         "base64.b64decode(bytes(str(".repeat(40),
         ")))".repeat(40)
     );
-    let _ = analyse(&nested);
+    let _ = analyse(&nested, Want::default());
     let comps = format!(
         "exec(''.join({}'ab'{}))\n",
         "[c for c in ".repeat(30),
         "]".repeat(30)
     );
-    let _ = analyse(&comps);
+    let _ = analyse(&comps, Want::default());
     // A huge repetition is not built.
     assert_eq!(hidden("exec('a' * 10**12)\n"), vec![]);
     assert_eq!(hidden("exec(chr(99999999999))\n"), vec![]);
@@ -226,7 +233,7 @@ fn b64_bytes(b: &[u8]) -> String {
 }
 
 fn flows_of(src: &str) -> Vec<(String, &'static str)> {
-    analyse(src)
+    analyse(src, Want::default())
         .flows
         .into_iter()
         .map(|f| (f.runner, f.kind))
@@ -292,11 +299,14 @@ fn chains_just_under_the_cap_are_analysed_without_overflow() {
         format!("x = f{}\nexec(x)\n", "()".repeat(19_000)),
         format!("x = {}1\nexec(x)\n", "not ".repeat(19_000)),
     ] {
-        let a = analyse(&src);
+        let a = analyse(&src, Want::default());
         assert!(a.skipped.is_none(), "{:?}", a.skipped);
     }
     // Past the cap: not parsed, and said why.
-    let a = analyse(&format!("x = a{}\nexec(x)\n", ".b".repeat(3_000_000)));
+    let a = analyse(
+        &format!("x = a{}\nexec(x)\n", ".b".repeat(3_000_000)),
+        Want::default(),
+    );
     assert_eq!(
         a.skipped,
         Some("a chain of operators longer than the parse cap")
