@@ -168,6 +168,9 @@ struct Collector<'r> {
     modules: std::collections::BTreeSet<String>,
     /// Findings in scripts, judged once setup.py is known.
     scripts: Vec<(String, MemberFinding)>,
+    /// Names Python files call on import or install (see
+    /// [`analyze::uncap_called`]).
+    called: std::collections::HashSet<String>,
 }
 
 impl Collector<'_> {
@@ -215,6 +218,9 @@ impl Collector<'_> {
         if role == analyze::Role::Install {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
+        if lower.ends_with(".py") {
+            self.called.extend(analyze::unasked_call_names(&data, role));
+        }
         let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
         if depth == 0 && top_level && role == analyze::Role::Module {
             self.deferred.push((path, data));
@@ -261,6 +267,7 @@ pub fn scan_bytes(
         findings: Vec::new(),
         modules: std::collections::BTreeSet::new(),
         scripts: Vec::new(),
+        called: std::collections::HashSet::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -335,6 +342,7 @@ pub fn scan_bytes(
         findings,
         modules: own_modules,
         scripts,
+        called,
         ..
     } = c;
     let mut out = ArchiveScan {
@@ -441,6 +449,7 @@ pub fn scan_bytes(
     for (_, data) in pth.iter().filter(|(p, _)| !p.contains("!/")) {
         launchers.push_str(&String::from_utf8_lossy(data));
     }
+    analyze::uncap_called(&mut out.findings, &called);
     cap_nested(&mut out.findings, &launchers);
     Ok(out)
 }
@@ -916,5 +925,26 @@ mod tests {
         assert!(quiet.is_some_and(|s| s <= Severity::Medium), "{quiet:?}");
         let named = top(b"import subprocess\nsubprocess.call(['sh', 'ci/install.sh'])\n");
         assert!(named.is_some_and(|s| s >= Severity::High), "{named:?}");
+    }
+
+    #[test]
+    fn a_function_another_file_calls_on_import_runs_unasked() {
+        let core: &[u8] = b"import subprocess\ndef launch():\n    subprocess.run('powershell -enc SQBFAFgA', shell=True)\n";
+        let worst = |init: &[u8]| {
+            let archive = targz(&[("p-1.0/p/__init__.py", init), ("p-1.0/p/core.py", core)]);
+            let scan = scan_bytes("p-1.0.tar.gz", &archive, &Limits::default()).unwrap();
+            scan.findings
+                .iter()
+                .filter(|(m, _)| m.as_deref() == Some("p-1.0/p/core.py"))
+                .map(|(_, f)| f.severity)
+                .max()
+        };
+        // Nobody calls it: it runs only if a user asks.
+        assert_eq!(worst(b"from .core import launch\n"), Some(Severity::Medium));
+        // The package's __init__ calls it on import.
+        assert_eq!(
+            worst(b"from .core import launch\nlaunch()\n"),
+            Some(Severity::High)
+        );
     }
 }

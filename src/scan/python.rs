@@ -54,9 +54,9 @@ pub struct Analysis {
     pub leaks_ran: bool,
     /// What runs without being asked.
     pub reach: Option<Reach>,
-    /// Calls (line, resolved callee) in code an install command runs
-    /// (setup.py only).
-    pub command_calls: Vec<(u32, String)>,
+    /// Calls in code that runs on install (setup.py only): line, resolved
+    /// callee, and whether an install command runs it (else the top level).
+    pub install_calls: Vec<(u32, String, bool)>,
     /// Why no tree was built (a cap), if none was.
     pub skipped: Option<&'static str>,
     /// Whether the parser reported errors (the tree is partial).
@@ -209,11 +209,12 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
         let lines = crate::lockfile::LineIndex::new(text);
         let reach = (want.reach || want.script || leaking)
             .then(|| reach::reach(module, want.script, &lines));
-        let command_calls = match (&reach, want.script) {
+        let install_calls = match (&reach, want.script) {
             (Some(r), true) => fold::called_at(module, &env)
                 .into_iter()
                 .map(|(at, q)| (lines.line_of(at), q))
-                .filter(|(l, _)| r.in_command(*l))
+                .filter(|(l, _)| r.unasked(*l))
+                .map(|(l, q)| (l, q, r.in_command(l)))
                 .collect(),
             _ => Vec::new(),
         };
@@ -234,7 +235,7 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
             },
             leaks_ran: leaking && facts.is_some(),
             reach,
-            command_calls,
+            install_calls,
             skipped: None,
             partial,
             ran: true,
@@ -246,16 +247,42 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
     })
 }
 
-/// The first call among `calls` that acts: runs code, starts a program or
-/// sends over the network (`?` callees are not counted).
-pub fn first_act(calls: &[(u32, String)]) -> Option<&(u32, String)> {
+/// Modules whose calls talk to the network.
+const NETWORK_MODULES: &[&str] = &[
+    "socket.",
+    "requests.",
+    "urllib.",
+    "urllib2.",
+    "urllib3.",
+    "http.client.",
+    "httplib.",
+    "httpx.",
+    "aiohttp.",
+    "smtplib.",
+    "ftplib.",
+    "paramiko.",
+    "pycurl.",
+];
+
+/// The first install-time call that acts: in an install command, one that
+/// runs code, starts a program or talks to the network; at setup.py's top
+/// level (where reading a version file with `exec` and asking git are
+/// ordinary), one that talks to the network. `?` callees are not counted.
+pub fn first_act(calls: &[(u32, String, bool)]) -> Option<(u32, &str)> {
     let sinks = facts::facts().ok().map(|f| &f.sinks);
-    calls.iter().find(|(_, q)| {
-        flow::START.contains(&q.as_str())
-            || flow::RUN_CODE.contains(&q.as_str())
-            || q.ends_with("urlretrieve")
+    let network = |q: &str| {
+        q.ends_with("urlretrieve")
             || sinks.is_some_and(|s| s.contains_key(q))
-    })
+            || NETWORK_MODULES.iter().any(|m| q.starts_with(m))
+    };
+    calls
+        .iter()
+        .find(|(_, q, command)| {
+            network(q)
+                || (*command
+                    && (flow::START.contains(&q.as_str()) || flow::RUN_CODE.contains(&q.as_str())))
+        })
+        .map(|(l, q, _)| (*l, q.as_str()))
 }
 
 /// Whether a host, URL or command line names this machine.

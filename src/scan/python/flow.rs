@@ -71,6 +71,16 @@ struct State {
     /// Paths written with network data: folded strings or the source of
     /// the path expression (a variable name).
     written: HashSet<String>,
+    /// Writes of network data to where Python imports or starts code from
+    /// (a `.py` or `.pth` file, site-packages): offset and path key.
+    planted: Vec<(usize, String)>,
+}
+
+/// Whether a path key names a file Python imports or runs at start.
+fn python_code_path(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    let k = k.trim_end_matches(['"', '\'', ')', ' ']);
+    k.ends_with(".py") || k.ends_with(".pth") || k.ends_with(".pyw") || k.contains("site-packages")
 }
 
 fn callee(expr: &Expr, env: &Env) -> Option<String> {
@@ -251,6 +261,16 @@ impl<'a> Visitor<'a> for Pass<'_> {
                     other => opened_for_writing(other, self.env, self.text),
                 };
                 if let Some(k) = key {
+                    if python_code_path(&k)
+                        && self.st.planted.len() < 8
+                        && !self
+                            .st
+                            .planted
+                            .iter()
+                            .any(|(at, _)| *at == usize::from(c.start()))
+                    {
+                        self.st.planted.push((usize::from(c.start()), k.clone()));
+                    }
                     self.written(k);
                 }
             }
@@ -485,5 +505,13 @@ pub fn flows(
         out: Vec::new(),
     };
     runs.visit_body(&module.body);
+    // Fetched data written where Python will import or start it runs as code.
+    for (at, _) in &pass.st.planted {
+        runs.out.push(Flow {
+            line: lines.line_of(*at),
+            runner: "a Python module or startup file it writes".into(),
+            kind: "module",
+        });
+    }
     runs.out
 }

@@ -129,6 +129,12 @@ const MUTATORS: &[&str] = &[
     "add_embed",
     "add_field",
     "set_description",
+    // Parsers that read a file into themselves (`config.read(path)`).
+    "read",
+    "read_file",
+    "read_string",
+    "readfp",
+    "feed",
 ];
 
 /// Calls that copy a file (first argument) to a path (second).
