@@ -929,7 +929,7 @@ mod tests {
 
     #[test]
     fn a_function_another_file_calls_on_import_runs_unasked() {
-        let core: &[u8] = b"import subprocess\ndef launch():\n    subprocess.run('powershell -enc SQBFAFgA', shell=True)\n";
+        let core: &[u8] = b"import subprocess\ndef launch():\n    _run()\ndef _run():\n    subprocess.run('powershell -enc SQBFAFgA', shell=True)\n";
         let worst = |init: &[u8]| {
             let archive = targz(&[("p-1.0/p/__init__.py", init), ("p-1.0/p/core.py", core)]);
             let scan = scan_bytes("p-1.0.tar.gz", &archive, &Limits::default()).unwrap();

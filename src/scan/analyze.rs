@@ -318,7 +318,8 @@ fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach, catcher: b
                 "only when called: in {function}(), which nothing in this file runs on import or install"
             ),
         ));
-        f.evidence.push(("asked-in".into(), function.to_string()));
+        f.evidence
+            .push(("asked-in".into(), reach.callers(line).join(",")));
         f.evidence
             .push(("capped-from".into(), f.severity.as_str().to_string()));
         f.severity = Severity::Medium;
@@ -407,12 +408,12 @@ pub fn uncap_called(
             .iter()
             .find(|(l, _)| l == "capped-from")
             .and_then(|(_, v)| v.parse::<Severity>().ok());
-        let (Some(function), Some(severity)) = (asked, capped) else {
+        let (Some(asked), Some(severity)) = (asked, capped) else {
             continue;
         };
-        if !called.contains(&function) {
+        let Some(function) = asked.split(',').find(|f| called.contains(*f)) else {
             continue;
-        }
+        };
         f.severity = f.severity.max(severity);
         f.evidence
             .retain(|(l, _)| l != "capped-from" && l != "runs");
@@ -547,6 +548,19 @@ fn leak_findings(
             .count();
         let strong = secrets >= 3 || leak.sources.iter().any(|s| s.kind.strong());
         let service = matches!(host, HostClass::Catcher | HostClass::Chat);
+        // Browser, chat and wallet stores leave only for a stealer: their
+        // data, or any data from a file that reads them, sent to a host that
+        // is not the project's.
+        let direct_store = leak.sources.iter().any(|s| s.kind == SourceKind::Store);
+        let context_store = a.store.as_ref().filter(|_| {
+            !direct_store
+                && matches!(
+                    host,
+                    HostClass::Catcher | HostClass::Chat | HostClass::Named
+                )
+        });
+        let store = (direct_store && !matches!(host, HostClass::Own)) || context_store.is_some();
+        let strong = strong || store;
         let unasked = a.reach.as_ref().is_none_or(|r| r.unasked(leak.line));
         let hot = matches!(role, Role::Startup | Role::Install | Role::Init);
         let when_run = match (hot, strong || service) {
@@ -556,7 +570,7 @@ fn leak_findings(
         };
         let severity = if unasked {
             when_run
-        } else if host == HostClass::Catcher || (strong && service) {
+        } else if host == HostClass::Catcher || store || (strong && service) {
             Severity::High
         } else if (strong && host != HostClass::Own) || service {
             Severity::Medium
@@ -611,11 +625,22 @@ fn leak_findings(
             },
         ));
         evidence.push(("runs".into(), runs));
-        if let Some(f) = a.reach.as_ref().and_then(|r| r.function_at(leak.line))
+        if let Some(s) = context_store {
+            evidence.push((
+                "context".into(),
+                format!(
+                    "the file also reads {} `{}` at line {}",
+                    s.kind.describe(),
+                    s.what,
+                    s.line
+                ),
+            ));
+        }
+        if let Some(r) = a.reach.as_ref()
             && !unasked
             && when_run > severity
         {
-            evidence.push(("asked-in".into(), f.to_string()));
+            evidence.push(("asked-in".into(), r.callers(leak.line).join(",")));
             evidence.push(("capped-from".into(), when_run.as_str().to_string()));
         }
         graded.push((
@@ -733,8 +758,12 @@ fn v2_findings(
         }
     }
     for flow in analysis.flows {
+        // A flow the lexical pass saw as an exec near a fetch is reported
+        // once; a download and a run it saw apart are reported as the flow.
         let reported = already.iter().chain(out.iter()).any(|f| {
-            f.rule == RuleId::DownloadExec && f.line.is_some_and(|l| l.abs_diff(flow.line) <= 2)
+            f.rule == RuleId::DownloadExec
+                && !f.message.starts_with("downloads a file and runs a program")
+                && f.line.is_some_and(|l| l.abs_diff(flow.line) <= 2)
         });
         if reported {
             continue;

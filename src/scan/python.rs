@@ -52,6 +52,9 @@ pub struct Analysis {
     pub leaks: Vec<Leak>,
     /// Whether the leaks pass ran (the file has a source and a sink word).
     pub leaks_ran: bool,
+    /// A stealer-only source the file reads (browser, chat or wallet
+    /// stores), wherever its data goes.
+    pub store: Option<Source>,
     /// What runs without being asked.
     pub reach: Option<Reach>,
     /// Calls in code that runs on install (setup.py only): line, resolved
@@ -97,17 +100,17 @@ const SOURCE_WORDS: &[&str] = &[
     "getfqdn",
     "getuser",
     "getlogin",
-    "node",
+    "node(",
     "uname",
     "getcwd",
     "getuid",
     "getpwuid",
     "getnode",
-    "paste",
+    "paste(",
     "lipboard",
-    "grab",
+    "grab(",
     "screenshot",
-    "mss",
+    "mss(",
     ".ssh",
     "id_rsa",
     "id_ed25519",
@@ -120,7 +123,7 @@ const SOURCE_WORDS: &[&str] = &[
     ".git-credentials",
     "gcloud",
     ".azure",
-    "history",
+    "_history",
     "/etc/",
     "Login Data",
     "Local State",
@@ -163,22 +166,28 @@ const SINK_WORDS: &[&str] = &[
     "requests",
     "urllib",
     "urlopen",
-    "http",
+    "http.client",
+    "httplib",
+    "HTTPConnection",
     "socket",
     "smtplib",
     "ftplib",
-    "dns",
+    "dns.",
     "ebhook",
     "telebot",
     "telegram",
-    "discord",
     "dhooks",
-    "system",
-    "subprocess",
-    "popen",
     "aiohttp",
     "httpx",
     "pycurl",
+    "curl",
+    "wget",
+    "nslookup",
+    "dig ",
+    "ping ",
+    "Invoke-",
+    "iwr ",
+    "irm ",
 ];
 
 /// What to compute beyond the always-on passes.
@@ -218,6 +227,10 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
                 .collect(),
             _ => Vec::new(),
         };
+        let (leaks, store) = match (leaking, facts) {
+            (true, Some(f)) => leak::leaks(module, &env, f, &lines),
+            _ => (Vec::new(), None),
+        };
         Analysis {
             hidden: if hiding {
                 fold::hidden_code(module, &env, text, &lines)
@@ -229,10 +242,8 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
             } else {
                 Vec::new()
             },
-            leaks: match (leaking, facts) {
-                (true, Some(f)) => leak::leaks(module, &env, f, &lines),
-                _ => Vec::new(),
-            },
+            leaks,
+            store,
             leaks_ran: leaking && facts.is_some(),
             reach,
             install_calls,

@@ -29,6 +29,8 @@ struct SourcesWire {
     clipboard: Vec<String>,
     screen: Vec<String>,
     credential_paths: String,
+    store_paths: String,
+    store_calls: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +64,8 @@ pub enum SourceCall {
     Clipboard,
     /// The screen.
     Screen,
+    /// A decrypted browser or system secret.
+    Store,
 }
 
 /// The compiled facts.
@@ -74,8 +78,10 @@ pub struct Facts {
     pub secret_names: Regex,
     /// Host- and user-identifying variable names.
     pub host_names: Regex,
-    /// Paths of credential stores.
+    /// Paths of credentials tools authenticate with.
     pub credential_paths: Regex,
+    /// Paths of what only stealers read.
+    pub store_paths: Regex,
     /// Sink calls by qualified name, to their kind (`http`, `socket`...).
     pub sinks: HashMap<String, &'static str>,
     /// What a command line sends by itself.
@@ -101,6 +107,7 @@ fn load() -> Result<Facts, String> {
         (&w.sources.host_info, SourceCall::HostInfo),
         (&w.sources.clipboard, SourceCall::Clipboard),
         (&w.sources.screen, SourceCall::Screen),
+        (&w.sources.store_calls, SourceCall::Store),
     ] {
         for n in names {
             source_calls.insert(n.clone(), kind);
@@ -126,6 +133,7 @@ fn load() -> Result<Facts, String> {
         secret_names: compile("secret-names", &w.sources.secret_names)?,
         host_names: compile("host-names", &w.sources.host_names)?,
         credential_paths: compile("credential-paths", &w.sources.credential_paths)?,
+        store_paths: compile("store-paths", &w.sources.store_paths)?,
         sinks,
         command_sources: compile("command-sources", &w.sinks.command_sources)?,
         command_tools: compile("command-tools", &w.sinks.command_tools)?,
@@ -155,9 +163,14 @@ mod tests {
         assert!(f.host_names.is_match(b"USERNAME"));
         assert!(f.credential_paths.is_match(b"~/.ssh/id_rsa"));
         assert!(
-            f.credential_paths
+            f.store_paths
                 .is_match(b"Google/Chrome/User Data/Default/Login Data")
         );
+        assert!(
+            f.store_paths
+                .is_match(b"\\discord\\Local Storage\\leveldb\\")
+        );
+        assert!(!f.store_paths.is_match(b"Cookies"));
         assert!(!f.credential_paths.is_match(b"setup.cfg"));
         assert!(f.command_tools.is_match(b"curl -d @- https://x"));
         assert!(!f.command_tools.is_match(b"git describe"));

@@ -228,6 +228,14 @@ impl<'a> Visitor<'a> for Pass<'_> {
                     }
                 }
             }
+            // `for chunk in r.iter_content(): f.write(chunk)`.
+            Stmt::For(f) => {
+                if let Expr::Name(n) = f.target.as_ref()
+                    && tainted(&f.iter, self.env, &self.st)
+                {
+                    self.taint(n.id.as_str());
+                }
+            }
             Stmt::With(w) => {
                 for item in &w.items {
                     let Some(Expr::Name(n)) = item.optional_vars.as_deref() else {

@@ -25,7 +25,10 @@ use super::fold::{Env, Value, fold};
 pub enum SourceKind {
     /// The whole process environment.
     Environment,
-    /// A credential store (ssh, cloud, browser, wallet...).
+    /// What only stealers read: browser profiles, chat token stores,
+    /// wallets, keychains, shell history, password files.
+    Store,
+    /// Credentials tools authenticate with (ssh, cloud, kube, docker, indexes, git).
     Credential,
     /// The clipboard.
     Clipboard,
@@ -43,7 +46,7 @@ impl SourceKind {
     pub fn strong(self) -> bool {
         matches!(
             self,
-            Self::Environment | Self::Credential | Self::Clipboard | Self::Screen
+            Self::Environment | Self::Store | Self::Credential | Self::Clipboard | Self::Screen
         )
     }
 
@@ -51,6 +54,7 @@ impl SourceKind {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Environment => "the whole environment",
+            Self::Store => "browser, chat or wallet stores",
             Self::Credential => "credential files",
             Self::Clipboard => "the clipboard",
             Self::Screen => "a screenshot",
@@ -205,6 +209,8 @@ struct Pass<'a> {
     /// Set on the last pass: record leaks.
     record: bool,
     leaks: Vec<Leak>,
+    /// The first stealer-only source the file reads, wherever it goes.
+    store_seen: std::cell::RefCell<Option<Source>>,
 }
 
 /// The text of a string literal or an f-string's literal parts.
@@ -484,18 +490,25 @@ impl Pass<'_> {
                 if let Some(t) = self.names.get(&format!("path:{v}")) {
                     return t.clone();
                 }
-                if v.len() <= 160
-                    && v.split_whitespace().count() <= 2
-                    && self.facts.credential_paths.is_match(v.as_bytes())
-                {
-                    vec![Source {
-                        kind: SourceKind::Credential,
-                        what: v.to_string(),
-                        line: at(),
-                    }]
-                } else {
-                    Vec::new()
+                if v.len() > 160 || v.split_whitespace().count() > 2 {
+                    return Vec::new();
                 }
+                let kind = if self.facts.store_paths.is_match(v.as_bytes()) {
+                    SourceKind::Store
+                } else if self.facts.credential_paths.is_match(v.as_bytes()) {
+                    SourceKind::Credential
+                } else {
+                    return Vec::new();
+                };
+                let src = Source {
+                    kind,
+                    what: v.to_string(),
+                    line: at(),
+                };
+                if kind == SourceKind::Store && self.store_seen.borrow().is_none() {
+                    *self.store_seen.borrow_mut() = Some(src.clone());
+                }
+                vec![src]
             }
             _ => Vec::new(),
         }
@@ -512,6 +525,7 @@ impl Pass<'_> {
                         kind: match kind {
                             SourceCall::Clipboard => SourceKind::Clipboard,
                             SourceCall::Screen => SourceKind::Screen,
+                            SourceCall::Store => SourceKind::Store,
                             _ => SourceKind::HostInfo,
                         },
                         what: q.clone(),
@@ -1055,13 +1069,14 @@ impl<'a> Visitor<'a> for Defs {
     }
 }
 
-/// The flows from sources to sinks of `module`.
+/// The flows from sources to sinks of `module`, and the first stealer-only
+/// source the file reads (context for its other flows).
 pub(super) fn leaks(
     module: &ModModule,
     env: &Env,
     facts: &Facts,
     lines: &crate::lockfile::LineIndex,
-) -> Vec<Leak> {
+) -> (Vec<Leak>, Option<Source>) {
     env.refill();
     let mut defs = Defs {
         scope_of: HashMap::new(),
@@ -1084,6 +1099,7 @@ pub(super) fn leaks(
         changed: true,
         record: false,
         leaks: Vec::new(),
+        store_seen: std::cell::RefCell::new(None),
     };
     for _ in 0..6 {
         if !pass.changed {
@@ -1094,5 +1110,6 @@ pub(super) fn leaks(
     }
     pass.record = true;
     pass.visit_body(&module.body);
-    pass.leaks
+    let store = pass.store_seen.into_inner();
+    (pass.leaks, store)
 }

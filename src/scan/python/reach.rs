@@ -77,6 +77,8 @@ pub struct Reach {
     main_blocks: Vec<(u32, u32)>,
     /// Whether the file runs as a script (setup.py): its `__main__` block runs.
     script: bool,
+    /// Each function's name and the names it calls.
+    graph: Vec<(String, Vec<String>)>,
 }
 
 impl Reach {
@@ -103,6 +105,27 @@ impl Reach {
     /// The function whose body holds `line`, if any.
     pub fn function_at(&self, line: u32) -> Option<&str> {
         self.innermost(line).map(|f| f.name.as_str())
+    }
+
+    /// The function holding `line` and every function of the file that
+    /// calls it, directly or not: if anything outside the file calls one of
+    /// them on import, the line runs unasked.
+    pub fn callers(&self, line: u32) -> Vec<String> {
+        let Some(f) = self.innermost(line) else {
+            return Vec::new();
+        };
+        let mut out = vec![f.name.clone()];
+        let mut i = 0;
+        while i < out.len() && out.len() < 64 {
+            let name = out[i].clone();
+            for (caller, calls) in &self.graph {
+                if calls.contains(&name) && !out.contains(caller) {
+                    out.push(caller.clone());
+                }
+            }
+            i += 1;
+        }
+        out
     }
 
     fn innermost(&self, line: u32) -> Option<&Span> {
@@ -314,6 +337,7 @@ pub(super) fn reach(module: &ModModule, script: bool, lines: &crate::lockfile::L
             .map(|(s, e)| (lines.line_of(*s), lines.line_of(e.saturating_sub(1))))
             .collect(),
         script,
+        graph: c.defs.into_iter().map(|d| (d.name, d.calls)).collect(),
     }
 }
 
