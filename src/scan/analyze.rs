@@ -624,7 +624,9 @@ fn leak_findings(
                 None => to.to_string(),
             },
         ));
-        evidence.push(("runs".into(), runs));
+        // `runs` marks what runs only when asked (a release diff does not
+        // raise it); what runs unasked says where.
+        evidence.push((if unasked { "where" } else { "runs" }.into(), runs));
         if let Some(s) = context_store {
             evidence.push((
                 "context".into(),

