@@ -150,8 +150,7 @@ fn is_nested_archive(path: &str) -> bool {
 
 /// What the members of an archive (and of the archives inside it) leave for
 /// the whole-archive passes, and the findings made as they streamed by.
-struct Collector<'r> {
-    rules: &'r rules::Rules,
+struct Collector {
     /// `.pth` files: judged once every module is known.
     pth: Vec<(String, Vec<u8>)>,
     /// Top-level modules: a `.pth` may import them.
@@ -168,12 +167,14 @@ struct Collector<'r> {
     modules: std::collections::BTreeSet<String>,
     /// Findings in scripts, judged once setup.py is known.
     scripts: Vec<(String, MemberFinding)>,
+    /// Text members to analyse, in order.
+    jobs: Vec<Job>,
     /// Names Python files call on import or install (see
     /// [`analyze::uncap_called`]).
     called: std::collections::HashSet<String>,
 }
 
-impl Collector<'_> {
+impl Collector {
     /// One member, at nesting `depth` (0: the archive itself); `prefix` is
     /// the nested archive's path with a `!/` separator.
     fn member(&mut self, m: archive::Member, prefix: &str, depth: usize) {
@@ -229,14 +230,62 @@ impl Collector<'_> {
             self.deferred.push((path, data));
             return;
         }
-        for f in analyze::analyze(self.rules, &path, &data, role) {
-            if script {
-                self.scripts.push((path.clone(), f));
-            } else {
-                self.findings.push((Some(path.clone()), f));
-            }
-        }
+        self.jobs.push(Job {
+            path,
+            data,
+            role,
+            script,
+        });
     }
+}
+
+/// A text member waiting for analysis.
+struct Job {
+    path: String,
+    data: Vec<u8>,
+    role: analyze::Role,
+    script: bool,
+}
+
+/// Analyses members on every core (each member is independent), results in
+/// the members' order.
+fn analyze_all(rules: &rules::Rules, jobs: &[Job]) -> Vec<Vec<MemberFinding>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(jobs.len().max(1));
+    if threads <= 1 {
+        return jobs
+            .iter()
+            .map(|j| analyze::analyze(rules, &j.path, &j.data, j.role))
+            .collect();
+    }
+    // Workers take the next member in turn, so one large file does not
+    // hold a whole share of the work.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Vec<MemberFinding>> = vec![Vec::new(); jobs.len()];
+    let results: Vec<Vec<(usize, Vec<MemberFinding>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(j) = jobs.get(i) else { break };
+                        mine.push((i, analyze::analyze(rules, &j.path, &j.data, j.role)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, f) in results.into_iter().flatten() {
+        out[i] = f;
+    }
+    out
 }
 
 /// Shell, PowerShell and batch scripts: nothing runs them on install or
@@ -259,7 +308,6 @@ pub fn scan_bytes(
     // Members are analysed as they stream by; only what needs the whole
     // archive first waits.
     let mut c = Collector {
-        rules,
         pth: Vec::new(),
         deferred: Vec::new(),
         binaries: Vec::new(),
@@ -270,6 +318,7 @@ pub fn scan_bytes(
         modules: std::collections::BTreeSet::new(),
         scripts: Vec::new(),
         called: std::collections::HashSet::new(),
+        jobs: Vec::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -341,12 +390,36 @@ pub fn scan_bytes(
         binaries,
         setup_text,
         is_wheel,
-        findings,
+        mut findings,
         modules: own_modules,
-        scripts,
+        mut scripts,
         called,
+        mut jobs,
         ..
     } = c;
+    // Top-level modules a `.pth` imports run at every start: their role is
+    // known once every `.pth` is. Then every text member is analysed.
+    let startup_modules: Vec<String> = pth
+        .iter()
+        .flat_map(|(_, data)| pth_imports(&String::from_utf8_lossy(data)))
+        .collect();
+    let streamed = jobs.len();
+    jobs.extend(deferred.into_iter().map(|(path, data)| Job {
+        role: analyze::role(&path, &startup_modules),
+        path,
+        data,
+        script: false,
+    }));
+    let mut analysed = analyze_all(rules, &jobs).into_iter();
+    for (job, results) in jobs.iter().zip(analysed.by_ref()).take(streamed) {
+        for f in results {
+            if job.script {
+                scripts.push((job.path.clone(), f));
+            } else {
+                findings.push((Some(job.path.clone()), f));
+            }
+        }
+    }
     let mut out = ArchiveScan {
         members: contents.members,
         incomplete: contents.incomplete,
@@ -381,19 +454,16 @@ pub fn scan_bytes(
             },
         ));
     }
-    let mut startup_modules = Vec::new();
     for (path, data) in &pth {
-        startup_modules.extend(pth_imports(&String::from_utf8_lossy(data)));
         out.findings.extend(
             pth_findings(rules, path, data, &own_modules)
                 .into_iter()
                 .map(|f| (Some(path.clone()), f)),
         );
     }
-    for (path, data) in &deferred {
-        let role = analyze::role(path, &startup_modules);
-        for f in analyze::analyze(rules, path, data, role) {
-            out.findings.push((Some(path.clone()), f));
+    for (job, results) in jobs.iter().skip(streamed).zip(analysed) {
+        for f in results {
+            out.findings.push((Some(job.path.clone()), f));
         }
     }
     let pure = !is_wheel || pure_wheel(filename);

@@ -190,6 +190,21 @@ const SINK_WORDS: &[&str] = &[
     "irm ",
 ];
 
+static SOURCES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+static SINKS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+
+/// Whether `text` has one of `words` (one automaton pass).
+fn has_any(
+    cell: &std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+    words: &[&str],
+    text: &str,
+) -> bool {
+    match cell.get_or_init(|| aho_corasick::AhoCorasick::new(words).ok()) {
+        Some(ac) => ac.is_match(text),
+        None => words.iter().any(|w| text.contains(w)),
+    }
+}
+
 /// What to compute beyond the always-on passes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Want {
@@ -206,8 +221,7 @@ pub struct Want {
 pub fn analyse(text: &str, want: Want) -> Analysis {
     let hiding = EXECUTORS.iter().any(|w| text.contains(w));
     let fetching = FETCHERS.iter().any(|w| text.contains(w));
-    let leaking = SOURCE_WORDS.iter().any(|w| text.contains(w))
-        && SINK_WORDS.iter().any(|w| text.contains(w));
+    let leaking = has_any(&SOURCES, SOURCE_WORDS, text) && has_any(&SINKS, SINK_WORDS, text);
     if !hiding && !fetching && !leaking && !want.reach && !want.script {
         return Analysis::default();
     }

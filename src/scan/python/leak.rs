@@ -211,6 +211,8 @@ struct Pass<'a> {
     leaks: Vec<Leak>,
     /// The first stealer-only source the file reads, wherever it goes.
     store_seen: std::cell::RefCell<Option<Source>>,
+    /// Bare names of every key bound in any scope.
+    bound: std::collections::HashSet<String>,
 }
 
 /// The text of a string literal or an f-string's literal parts.
@@ -254,6 +256,17 @@ impl Pass<'_> {
         self.lines.line_of(usize::from(expr.start()))
     }
 
+    /// Remembers the bare name of a scoped key (`3:data` -> `data`).
+    fn bind(&mut self, key: &str) {
+        let bare = match key.split_once(':') {
+            Some((scope, name)) if scope.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => key,
+        };
+        if !self.bound.contains(bare) {
+            self.bound.insert(bare.to_string());
+        }
+    }
+
     /// The key a name is bound under in the current scope.
     fn bind_key(&self, name: &str) -> String {
         match self.scope.last() {
@@ -264,6 +277,10 @@ impl Pass<'_> {
 
     /// The key a name resolves to: innermost scope that binds it, else module.
     fn lookup_key<T>(&self, map: &HashMap<String, T>, name: &str) -> Option<String> {
+        // Most names hold nothing: no key is built for them.
+        if !self.bound.contains(name) {
+            return None;
+        }
         for (id, _) in self.scope.iter().rev() {
             let k = format!("{id}:{name}");
             if map.contains_key(&k) {
@@ -299,6 +316,7 @@ impl Pass<'_> {
         if t.is_empty() {
             return;
         }
+        self.bind(&key);
         let entry = self.names.entry(key).or_default();
         if merge(entry, t) {
             self.changed = true;
@@ -675,6 +693,7 @@ impl Pass<'_> {
             && let Some(q) = self.callee(&c.func)
             && self.instances.get(key).is_none_or(|old| *old != q)
         {
+            self.bind(key);
             self.instances.insert(key.to_string(), q);
             if let Some(p) = c.arguments.args.first().and_then(|a| self.path_key(a)) {
                 self.paths.insert(key.to_string(), p);
@@ -683,6 +702,7 @@ impl Pass<'_> {
         if !self.hosts.contains_key(key)
             && let Some(h) = self.host_text(value)
         {
+            self.bind(key);
             self.hosts.insert(key.to_string(), h);
         }
     }
@@ -974,6 +994,7 @@ impl<'a> Visitor<'a> for Pass<'_> {
                         .take(256)
                         .collect();
                     let k = self.bind_key(n.id.as_str());
+                    self.bind(&k);
                     if let std::collections::hash_map::Entry::Vacant(e) = self.loops.entry(k) {
                         e.insert(strs);
                         self.changed = true;
@@ -1018,6 +1039,7 @@ impl<'a> Visitor<'a> for Pass<'_> {
                     && !self.hosts.contains_key(&k)
                     && let Some(h) = c.arguments.args.first().and_then(|e| self.host_text(e))
                 {
+                    self.bind(&k);
                     self.hosts.insert(k, h);
                 }
             }
@@ -1100,6 +1122,7 @@ pub(super) fn leaks(
         record: false,
         leaks: Vec::new(),
         store_seen: std::cell::RefCell::new(None),
+        bound: std::collections::HashSet::new(),
     };
     for _ in 0..6 {
         if !pass.changed {
