@@ -18,6 +18,7 @@ pub mod index_unavailable;
 pub mod install_hook;
 pub mod new_project;
 pub mod obfuscated_exec;
+pub mod persistence;
 pub mod project_status;
 pub mod provenance;
 pub mod provenance_invalid;
@@ -71,6 +72,7 @@ pub const ALL: &[&RuleMeta] = &[
     &install_hook::META,
     &obfuscated_exec::META,
     &download_exec::META,
+    &persistence::META,
     &suspicious_endpoint::META,
     &binary_payload::META,
     &archive_anomaly::META,
@@ -138,6 +140,7 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::InstallHook => &install_hook::META,
         RuleId::ObfuscatedExec => &obfuscated_exec::META,
         RuleId::DownloadExec => &download_exec::META,
+        RuleId::Persistence => &persistence::META,
         RuleId::SuspiciousEndpoint => &suspicious_endpoint::META,
         RuleId::BinaryPayload => &binary_payload::META,
         RuleId::ArchiveAnomaly => &archive_anomaly::META,

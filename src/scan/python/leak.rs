@@ -183,6 +183,8 @@ struct Func {
     id: usize,
     params: Vec<String>,
     method: bool,
+    /// Offset of the definition.
+    at: usize,
 }
 
 struct Pass<'a> {
@@ -1076,6 +1078,7 @@ impl<'a> Visitor<'a> for Defs {
                         id,
                         params,
                         method: self.in_class > 0,
+                        at: usize::from(f.start()),
                     });
                 let saved = std::mem::take(&mut self.in_class);
                 walk_stmt(self, stmt);
@@ -1124,6 +1127,27 @@ pub(super) fn leaks(
         store_seen: std::cell::RefCell::new(None),
         bound: std::collections::HashSet::new(),
     };
+    // Parameters named for wallet secrets hold them, whoever calls.
+    let mut seeds = Vec::new();
+    for defs in pass.funcs.values() {
+        for f in defs {
+            for p in &f.params {
+                if facts.wallet_params.is_match(p.as_bytes()) {
+                    seeds.push((
+                        format!("{}:{p}", f.id),
+                        Source {
+                            kind: SourceKind::Store,
+                            what: format!("parameter `{p}`"),
+                            line: lines.line_of(f.at),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    for (k, src) in seeds {
+        pass.taint_key(k, &[src]);
+    }
     for _ in 0..6 {
         if !pass.changed {
             break;
