@@ -32,14 +32,12 @@ pub struct ArchiveScan {
 #[error("the scan rules do not compile: {0}")]
 pub struct RulesError(pub String);
 
-/// Text members worth reading.
+/// Text members worth reading: code that runs. Type stubs (`.pyi`) never do.
 fn is_text(path: &str) -> bool {
     let l = path.to_ascii_lowercase();
-    [
-        ".py", ".pyw", ".pth", ".sh", ".ps1", ".bat", ".cmd", ".vbs", ".pyi",
-    ]
-    .iter()
-    .any(|s| l.ends_with(s))
+    [".py", ".pyw", ".pth", ".sh", ".ps1", ".bat", ".cmd", ".vbs"]
+        .iter()
+        .any(|s| l.ends_with(s))
 }
 
 /// `.pth` lines that are known and harmless, by sha256 of the whitespace-normalised line.
