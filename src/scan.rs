@@ -169,7 +169,7 @@ struct Collector {
     jobs: Vec<Job>,
     /// Names Python files call on import or install (see
     /// [`analyze::uncap_called`]).
-    called: std::collections::HashSet<String>,
+    called: std::collections::HashMap<String, std::collections::HashSet<String>>,
 }
 
 impl Collector {
@@ -218,7 +218,13 @@ impl Collector {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
         if lower.ends_with(".py") {
-            self.called.extend(analyze::unasked_call_names(&data, role));
+            let modules = analyze::imported_stems(&data);
+            for name in analyze::unasked_call_names(&data, role) {
+                self.called
+                    .entry(name)
+                    .or_default()
+                    .extend(modules.iter().cloned());
+            }
         }
         let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
         // Top-level Python modules wait for the `.pth` files (which may
@@ -315,7 +321,7 @@ pub fn scan_bytes(
         findings: Vec::new(),
         modules: std::collections::BTreeSet::new(),
         scripts: Vec::new(),
-        called: std::collections::HashSet::new(),
+        called: std::collections::HashMap::new(),
         jobs: Vec::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
@@ -1023,6 +1029,11 @@ mod tests {
         assert_eq!(
             worst(b"from .core import launch\nlaunch()\n"),
             Some(Severity::High)
+        );
+        // A function of the same name in another module is another function.
+        assert_eq!(
+            worst(b"from .other import launch\nlaunch()\n"),
+            Some(Severity::Medium)
         );
     }
 }

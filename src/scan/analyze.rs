@@ -390,14 +390,55 @@ pub fn unasked_call_names(text: &[u8], role: Role) -> Vec<String> {
     out
 }
 
+/// The modules a Python file imports, by their last component
+/// (`from .core import run` -> `core`; `import a.b as c` -> `b`).
+pub fn imported_stems(text: &[u8]) -> Vec<String> {
+    static IMPORT: OnceLock<Option<Regex>> = OnceLock::new();
+    let Some(re) = IMPORT
+        .get_or_init(|| {
+            Regex::new(r"(?-u)(?m)^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))")
+                .ok()
+        })
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = re
+        .captures_iter(text)
+        .take(4096)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .filter_map(|m| {
+            let s = String::from_utf8_lossy(m.as_bytes());
+            s.rsplit('.').find(|p| !p.is_empty()).map(str::to_string)
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The name a module is imported by: its file stem, or its package's name
+/// for an `__init__.py`.
+fn module_stem(path: &str) -> &str {
+    let mut parts = path.rsplit('/');
+    let file = parts.next().unwrap_or(path);
+    match file.strip_suffix(".py") {
+        Some("__init__") => parts.next().unwrap_or(""),
+        Some(stem) => stem,
+        None => file,
+    }
+}
+
 /// Findings capped because their function runs only when called, whose
-/// function another file of the package calls on import or install: the
-/// cap is lifted and the evidence says so.
+/// function another file of the package calls on import or install (a file
+/// that imports the finding's module and calls the function at its top
+/// level): the cap is lifted and the evidence says so.
 pub fn uncap_called(
     findings: &mut [(Option<String>, MemberFinding)],
-    called: &std::collections::HashSet<String>,
+    called: &std::collections::HashMap<String, std::collections::HashSet<String>>,
 ) {
-    for (_, f) in findings.iter_mut() {
+    for (path, f) in findings.iter_mut() {
+        let stem = path.as_deref().map(module_stem).unwrap_or("");
         let asked = f
             .evidence
             .iter()
@@ -411,7 +452,10 @@ pub fn uncap_called(
         let (Some(asked), Some(severity)) = (asked, capped) else {
             continue;
         };
-        let Some(function) = asked.split(',').find(|f| called.contains(*f)) else {
+        let Some(function) = asked
+            .split(',')
+            .find(|f| called.get(*f).is_some_and(|mods| mods.contains(stem)))
+        else {
             continue;
         };
         f.severity = f.severity.max(severity);
@@ -1135,12 +1179,25 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
     if let Some(p) = of(Kind::Persistence).first() {
         // Named in a message or a comment it is a word; with a program
         // started or a file written beside it, it is done.
-        let acted = of(Kind::Process)
+        let has = |needle: &[u8]| {
+            (p.line.saturating_sub(6)..=p.line + 6)
+                .any(|l| line_text(l).windows(needle.len()).any(|w| w == needle))
+        };
+        let here = line_text(p.line);
+        let rc_file = [&b"bashrc"[..], b"zshrc", b"bash_profile", b".profile"]
             .iter()
-            .any(|h| h.line.abs_diff(p.line) <= 6)
-            || (p.line.saturating_sub(6)..=p.line + 6)
-                .any(|l| line_text(l).windows(7).any(|w| w == b".write("))
-            || line_text(p.line).windows(10).any(|w| w == b"SetValueEx");
+            .any(|n| here.windows(n.len()).any(|w| w == *n));
+        let acted = if rc_file {
+            // A shell's start-up file is persistence when appended to, not
+            // when a line sources it.
+            has(b"open(") && (has(b"'a'") || has(b"\"a\"") || has(b"'a+'") || has(b">>"))
+        } else {
+            of(Kind::Process)
+                .iter()
+                .any(|h| h.line.abs_diff(p.line) <= 6)
+                || has(b".write(")
+                || here.windows(10).any(|w| w == b"SetValueEx")
+        };
         out.push(MemberFinding {
             rule: RuleId::Persistence,
             severity: if hot {
@@ -1613,6 +1670,25 @@ mod tests {
         let curl = "import subprocess, os\npath = os.environ['TEMP'] + '\\\\a.exe'\nsubprocess.call(['curl.exe', URL, '-o', path])\nsubprocess.call([path])\n";
         assert!(
             rules_of("p/setup.py", curl, &[]).contains(&(RuleId::DownloadExec, Severity::Critical))
+        );
+    }
+
+    #[test]
+    fn a_shell_rc_file_is_persistence_when_appended_to() {
+        let sourcing = "def run():\n    with open(rc, 'w') as tmprc:\n        tmprc.write('[ -e ~/.bashrc ] && . ~/.bashrc')\n";
+        assert!(
+            rules_of("p/pkg/devenv.py", sourcing, &[])
+                .iter()
+                .all(|(_, s)| *s <= Severity::Medium)
+        );
+        let appending = "import os\nwith open(os.path.expanduser('~/.bashrc'), 'a') as f:\n    f.write('python3 /tmp/.x/agent.py &')\n";
+        assert!(
+            rules_of("p/pkg/__init__.py", appending, &[])
+                .contains(&(RuleId::Persistence, Severity::Critical))
+        );
+        assert!(
+            rules_of("p/pkg/util.py", appending, &[])
+                .contains(&(RuleId::Persistence, Severity::High))
         );
     }
 }
