@@ -243,6 +243,9 @@ impl Collector {
     }
 }
 
+/// Text bytes in an archive above which its members are analysed on every core.
+const PARALLEL_ABOVE: usize = 4 << 20;
+
 /// A text member waiting for analysis.
 struct Job {
     path: String,
@@ -254,9 +257,16 @@ struct Job {
 /// Analyses members on every core (each member is independent), results in
 /// the members' order.
 fn analyze_all(rules: &rules::Rules, jobs: &[Job]) -> Vec<Vec<MemberFinding>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(jobs.len().max(1));
+    // Each worker warms its own regex caches: worth it only for archives
+    // with megabytes of code.
+    let bytes: usize = jobs.iter().map(|j| j.data.len()).sum();
+    let threads = if bytes < PARALLEL_ABOVE {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(jobs.len().max(1))
+    };
     if threads <= 1 {
         return jobs
             .iter()

@@ -260,8 +260,15 @@ fn analyze_at(
         if depth == 0
             && let Some(r) = reach
         {
-            let catcher = classify_host(rules, None, path, text) == HostClass::Catcher;
-            cap_asked(&mut out, &r, catcher);
+            let cappable = out.iter().any(|f| {
+                f.severity > Severity::Medium
+                    && f.rule != RuleId::Exfiltration
+                    && f.line.is_some_and(|l| !r.unasked(l))
+            });
+            if cappable {
+                let catcher = classify_host(rules, None, path, text) == HostClass::Catcher;
+                cap_asked(&mut out, &r, catcher);
+            }
         }
     }
     out

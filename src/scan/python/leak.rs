@@ -215,6 +215,11 @@ struct Pass<'a> {
     store_seen: std::cell::RefCell<Option<Source>>,
     /// Bare names of every key bound in any scope.
     bound: std::collections::HashSet<String>,
+    /// What each string literal (by offset) names: asked once, not on
+    /// every pass.
+    literal_kinds: std::cell::RefCell<HashMap<usize, Option<SourceKind>>>,
+    /// Resolved names by expression span.
+    resolutions: std::cell::RefCell<HashMap<(usize, usize), Option<String>>>,
 }
 
 /// The text of a string literal or an f-string's literal parts.
@@ -348,7 +353,7 @@ impl Pass<'_> {
 
     /// What a callee resolves to: a module name, or a method of an instance.
     fn callee(&self, func: &Expr) -> Option<String> {
-        if let Some((Value::Ref(q), _)) = fold(func, self.env, 0) {
+        if let Some(q) = self.resolved(func) {
             return Some(q);
         }
         let Expr::Attribute(a) = func else {
@@ -366,7 +371,26 @@ impl Pass<'_> {
     }
 
     fn is_environment(&self, expr: &Expr) -> bool {
-        matches!(fold(expr, self.env, 0), Some((Value::Ref(q), _)) if self.facts.environment.contains(&q))
+        if !matches!(expr, Expr::Name(_) | Expr::Attribute(_)) {
+            return false;
+        }
+        self.resolved(expr)
+            .is_some_and(|q| self.facts.environment.contains(&q))
+    }
+
+    /// What a name or attribute resolves to through imports and aliases,
+    /// folded once per expression however many passes ask.
+    fn resolved(&self, expr: &Expr) -> Option<String> {
+        let key = (usize::from(expr.start()), usize::from(expr.end()));
+        if let Some(r) = self.resolutions.borrow().get(&key) {
+            return r.clone();
+        }
+        let r = match fold(expr, self.env, 0) {
+            Some((Value::Ref(q), _)) => Some(q),
+            _ => None,
+        };
+        self.resolutions.borrow_mut().insert(key, r.clone());
+        r
     }
 
     /// A named variable read: classified by its name.
@@ -510,14 +534,25 @@ impl Pass<'_> {
                 if let Some(t) = self.names.get(&format!("path:{v}")) {
                     return t.clone();
                 }
-                if v.len() > 160 || v.split_whitespace().count() > 2 {
-                    return Vec::new();
-                }
-                let kind = if self.facts.store_paths.is_match(v.as_bytes()) {
-                    SourceKind::Store
-                } else if self.facts.credential_paths.is_match(v.as_bytes()) {
-                    SourceKind::Credential
-                } else {
+                let at_offset = usize::from(s.start());
+                let cached = self.literal_kinds.borrow().get(&at_offset).copied();
+                let kind = match cached {
+                    Some(k) => k,
+                    None => {
+                        let k = if v.len() > 160 || v.split_whitespace().count() > 2 {
+                            None
+                        } else if self.facts.store_paths.is_match(v.as_bytes()) {
+                            Some(SourceKind::Store)
+                        } else if self.facts.credential_paths.is_match(v.as_bytes()) {
+                            Some(SourceKind::Credential)
+                        } else {
+                            None
+                        };
+                        self.literal_kinds.borrow_mut().insert(at_offset, k);
+                        k
+                    }
+                };
+                let Some(kind) = kind else {
                     return Vec::new();
                 };
                 let src = Source {
@@ -1126,6 +1161,8 @@ pub(super) fn leaks(
         leaks: Vec::new(),
         store_seen: std::cell::RefCell::new(None),
         bound: std::collections::HashSet::new(),
+        literal_kinds: std::cell::RefCell::new(HashMap::new()),
+        resolutions: std::cell::RefCell::new(HashMap::new()),
     };
     // Parameters named for wallet secrets hold them, whoever calls.
     let mut seeds = Vec::new();
