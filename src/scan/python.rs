@@ -50,6 +50,9 @@ pub struct Analysis {
     pub flows: Vec<Flow>,
     /// Data worth stealing that reaches a way out.
     pub leaks: Vec<Leak>,
+    /// Python code the file writes to a file from a literal (a launcher
+    /// staged on disk): line of the write, and the code.
+    pub staged: Vec<(u32, String)>,
     /// Whether the leaks pass ran (the file has a source and a sink word).
     pub leaks_ran: bool,
     /// A stealer-only source the file reads (browser, chat or wallet
@@ -266,6 +269,11 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
             _ => (Vec::new(), None),
         };
         Analysis {
+            staged: if text.contains(".write") {
+                fold::staged_code(module, &env, &lines)
+            } else {
+                Vec::new()
+            },
             hidden: if hiding {
                 fold::hidden_code(module, &env, text, &lines)
             } else {

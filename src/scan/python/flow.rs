@@ -74,6 +74,10 @@ struct State {
     /// Writes of network data to where Python imports or starts code from
     /// (a `.py` or `.pth` file, site-packages): offset and path key.
     planted: Vec<(usize, String)>,
+    /// A parameter of the file's functions and the argument a call gives
+    /// it (path keys, both ways): a path written under one name is written
+    /// under the other.
+    aliases: HashSet<(String, String)>,
 }
 
 /// Whether a path key names a file Python imports or runs at start.
@@ -193,6 +197,8 @@ struct Pass<'a> {
     text: &'a str,
     st: State,
     changed: bool,
+    /// The file's functions: name to parameter names.
+    params: HashMap<String, Vec<String>>,
 }
 
 impl Pass<'_> {
@@ -256,6 +262,24 @@ impl<'a> Visitor<'a> for Pass<'_> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(c) = expr {
+            // `download(url, path)` then `run(path)`: arguments are their
+            // parameters; network data passed in is network data inside.
+            if let Expr::Name(f) = c.func.as_ref()
+                && let Some(params) = self.params.get(f.id.as_str()).cloned()
+            {
+                for (p, a) in params.iter().zip(&c.arguments.args) {
+                    if let Some(k) = path_key(a, self.env, self.text)
+                        && self.st.aliases.len() < 4096
+                        && self.st.aliases.insert((p.clone(), k.clone()))
+                    {
+                        self.st.aliases.insert((k, p.clone()));
+                        self.changed = true;
+                    }
+                    if tainted(a, self.env, &self.st) {
+                        self.taint(p);
+                    }
+                }
+            }
             // `f.write(data)`, `open(p, 'wb').write(data)`.
             if let Expr::Attribute(a) = c.func.as_ref()
                 && a.attr.as_str() == "write"
@@ -519,19 +543,50 @@ pub fn flows(
     lines: &crate::lockfile::LineIndex,
 ) -> Vec<Flow> {
     env.refill();
+    struct Defs(HashMap<String, Vec<String>>);
+    impl<'a> Visitor<'a> for Defs {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if let Stmt::FunctionDef(f) = stmt {
+                let p = &f.parameters;
+                self.0.insert(
+                    f.name.to_string(),
+                    p.posonlyargs
+                        .iter()
+                        .chain(p.args.iter())
+                        .map(|a| a.parameter.name.to_string())
+                        .collect(),
+                );
+            }
+            walk_stmt(self, stmt);
+        }
+    }
+    let mut defs = Defs(HashMap::new());
+    defs.visit_body(&module.body);
     let mut pass = Pass {
         env,
         text,
         st: State::default(),
         changed: true,
+        params: defs.0,
     };
     // To a fixpoint (bounded): taint moves through assignments in any order.
-    for _ in 0..4 {
+    for _ in 0..6 {
         if !pass.changed {
             break;
         }
         pass.changed = false;
         pass.visit_body(&module.body);
+        // Written under one name, written under its aliases.
+        let more: Vec<String> = pass
+            .st
+            .aliases
+            .iter()
+            .filter(|(a, b)| pass.st.written.contains(a) && !pass.st.written.contains(b))
+            .map(|(_, b)| b.clone())
+            .collect();
+        for k in more {
+            pass.written(k);
+        }
     }
     let mut runs = Runs {
         env,

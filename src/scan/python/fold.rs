@@ -312,6 +312,58 @@ pub(super) fn called_at(module: &ModModule, env: &Env) -> Vec<(usize, String)> {
     v.out
 }
 
+/// Code written to a file from a literal: `f.write(b"import os; ...")`. A
+/// launcher staged on disk runs when something starts it; what it would do
+/// is analysed like hidden code.
+pub(super) fn staged_code(
+    module: &ModModule,
+    env: &Env,
+    lines: &crate::lockfile::LineIndex,
+) -> Vec<(u32, String)> {
+    struct Staged<'e> {
+        env: &'e Env,
+        lines: &'e crate::lockfile::LineIndex,
+        out: Vec<(u32, String)>,
+    }
+    impl<'a> Visitor<'a> for Staged<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(c) = expr
+                && let Expr::Attribute(a) = c.func.as_ref()
+                && matches!(
+                    a.attr.as_str(),
+                    "write" | "writelines" | "write_text" | "write_bytes"
+                )
+                && let Some(arg) = c.arguments.args.first()
+                && self.out.len() < 8
+            {
+                let text = match fold(arg, self.env, 0) {
+                    Some((Value::Str(s), _)) => Some(s),
+                    Some((Value::Bytes(b), _)) => String::from_utf8(b).ok(),
+                    _ => None,
+                };
+                if let Some(code) = text.filter(|t| {
+                    t.len() >= 16
+                        && ["import ", "exec(", "eval(", "__import__"]
+                            .iter()
+                            .any(|w| t.contains(w))
+                }) {
+                    self.out
+                        .push((self.lines.line_of(usize::from(expr.start())), code));
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    env.refill();
+    let mut v = Staged {
+        env,
+        lines,
+        out: Vec::new(),
+    };
+    v.visit_body(&module.body);
+    v.out
+}
+
 /// The top-level modules a module imports (`import a.b` -> `a`).
 pub fn imported_modules(module: &ModModule) -> Vec<String> {
     struct Imports(Vec<String>);
