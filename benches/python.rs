@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
             let want = customs::scan::python::Want {
                 reach: true,
                 script: false,
+                beacons: false,
             };
             let a = customs::scan::python::analyse(black_box(&text), want);
             a.hidden.len() + a.leaks.len()

@@ -235,6 +235,7 @@ fn analyze_at(
         let want = super::python::Want {
             reach: depth == 0 && out.iter().any(|f| f.severity >= Severity::High),
             script: depth == 0 && role == Role::Install,
+            beacons: matches!(role, Role::Init | Role::Startup),
         };
         let analysis = super::python::analyse(&String::from_utf8_lossy(text), want);
         if analysis.parsed() && analysis.flows.is_empty() {
@@ -587,7 +588,8 @@ fn leak_findings(
         return Vec::new();
     }
     let mut graded: Vec<(Severity, MemberFinding)> = Vec::new();
-    for leak in &a.leaks {
+    let mut out = beacon_findings(rules, path, text, role, a);
+    for leak in a.leaks.iter().filter(|l| !l.sources.is_empty()) {
         let host = classify_host(rules, leak.host.as_deref(), path, text);
         if host == HostClass::Local {
             continue;
@@ -719,14 +721,67 @@ fn leak_findings(
         .filter_map(|(_, f)| f.line.map(|l| l.to_string()))
         .collect();
     let Some((_, mut worst)) = graded.into_iter().next() else {
-        return Vec::new();
+        return out;
     };
     if !others.is_empty() {
         worst
             .evidence
             .push(("other-flows".into(), format!("lines {}", others.join(", "))));
     }
-    vec![worst]
+    out.push(worst);
+    out
+}
+
+/// A package's `__init__` or a startup file that, as it runs, contacts a
+/// host spelled in the file that is not the project's: a beacon that the
+/// package was installed and imported (the dependency-confusion probe).
+/// It carries no data, so it is a suspicious endpoint, not exfiltration.
+fn beacon_findings(
+    rules: &Rules,
+    path: &str,
+    text: &[u8],
+    role: Role,
+    a: &super::python::Analysis,
+) -> Vec<MemberFinding> {
+    if !matches!(role, Role::Init | Role::Startup) {
+        return Vec::new();
+    }
+    for b in a.leaks.iter().filter(|l| l.sources.is_empty()) {
+        let unasked = a.reach.as_ref().is_none_or(|r| r.unasked(b.line));
+        let host = classify_host(rules, b.host.as_deref(), path, text);
+        if !unasked
+            || !matches!(
+                host,
+                HostClass::Named | HostClass::Catcher | HostClass::Chat
+            )
+        {
+            continue;
+        }
+        let shown: String = b.host.as_deref().unwrap_or("").chars().take(120).collect();
+        return vec![MemberFinding {
+            rule: RuleId::SuspiciousEndpoint,
+            severity: Severity::High,
+            confidence: Confidence::Medium,
+            line: Some(b.line),
+            message: format!(
+                "contacts {shown} ({}) {}: a beacon that the package was installed",
+                b.sink,
+                role.describe()
+            ),
+            evidence: vec![
+                (
+                    "sink".into(),
+                    format!("{} ({}) at line {}", b.sink, b.sink_kind, b.line),
+                ),
+                ("host".into(), shown),
+                (
+                    "where".into(),
+                    "at import, carrying no data but the import itself".into(),
+                ),
+            ],
+        }];
+    }
+    Vec::new()
 }
 
 /// A file that parses, fetches with Python's own clients and starts a
@@ -1745,5 +1800,19 @@ mod tests {
             "{:?}",
             rules_of("p/pkg/__init__.py", apart, &[])
         );
+    }
+
+    #[test]
+    fn a_beacon_on_import_is_a_suspicious_endpoint() {
+        let probe = "import socket\ndef _ping():\n    try:\n        socket.gethostbyname('pkg.probe.example')\n    except OSError:\n        pass\n_ping()\n";
+        assert!(
+            rules_of("p/pkg/__init__.py", probe, &[])
+                .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
+        );
+        // Only when called, or in a module, or to the project's own host: quiet.
+        let asked = "import socket\ndef ping():\n    socket.gethostbyname('pkg.probe.example')\n";
+        assert!(rules_of("p/pkg/__init__.py", asked, &[]).is_empty());
+        let own = "import requests\nrequests.get('https://api.pkg.example/version')\n";
+        assert!(rules_of("pkg-1.0/pkg/__init__.py", own, &[]).is_empty());
     }
 }

@@ -236,6 +236,9 @@ pub struct Want {
     /// The file is run as a program (setup.py): its `__main__` block and its
     /// command classes run; the calls of install commands are listed.
     pub script: bool,
+    /// The file runs on import or at start: calls to hosts that carry no
+    /// data (beacons) are wanted too.
+    pub beacons: bool,
 }
 
 /// Parses `text` and finds the code it runs from folded data, the network
@@ -244,7 +247,8 @@ pub struct Want {
 pub fn analyse(text: &str, want: Want) -> Analysis {
     let hiding = EXECUTORS.iter().any(|w| text.contains(w));
     let fetching = FETCHERS.iter().any(|w| text.contains(w));
-    let leaking = has_any(&SOURCES, SOURCE_WORDS, text) && has_any(&SINKS, SINK_WORDS, text);
+    let leaking = (want.beacons || has_any(&SOURCES, SOURCE_WORDS, text))
+        && has_any(&SINKS, SINK_WORDS, text);
     if !hiding && !fetching && !leaking && !want.reach && !want.script {
         return Analysis::default();
     }

@@ -84,7 +84,7 @@ pub struct Leak {
     pub sink: String,
     /// Its kind (`http`, `socket`, `dns`, `mail`, `ftp`, `messaging`, `command`).
     pub sink_kind: &'static str,
-    /// What reaches it.
+    /// What reaches it (none: a beacon, a call that only says it ran).
     pub sources: Vec<Source>,
     /// The receiving host as written (a URL, a host, a command line), when
     /// the file spells it.
@@ -961,10 +961,17 @@ impl Pass<'_> {
             return;
         };
         let sources = self.sent(c, &q, kind);
-        if sources.is_empty() {
+        let host = self.sink_host(c, kind);
+        // A call to a host spelled in the file that carries no data is a
+        // beacon: kept (without sources) for the caller to judge by where
+        // it runs.
+        if sources.is_empty()
+            && (host.is_none()
+                || !matches!(kind, "http" | "dns" | "socket" | "messaging")
+                || self.leaks.iter().filter(|l| l.sources.is_empty()).count() >= 8)
+        {
             return;
         }
-        let host = self.sink_host(c, kind);
         self.leaks.push(Leak {
             line: self.line(expr),
             sink: q,
