@@ -310,8 +310,13 @@ fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach, catcher: b
     }
     for f in out.iter_mut() {
         let Some(line) = f.line else { continue };
-        // An executed hidden payload is reported wherever it is.
-        let hidden = f.evidence.iter().any(|(l, _)| l == "hidden-by");
+        // An executed hidden payload, and network data that reaches what
+        // runs it (a flow, not two words in one file), are reported
+        // wherever they are.
+        let hidden = f
+            .evidence
+            .iter()
+            .any(|(l, _)| l == "hidden-by" || l == "flow");
         if f.severity <= Severity::Medium
             || f.rule == RuleId::Exfiltration
             || hidden
