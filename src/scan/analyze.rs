@@ -567,9 +567,20 @@ fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> 
     if domain.parse::<std::net::Ipv4Addr>().is_ok() {
         return HostClass::Catcher;
     }
-    if project_tokens(path)
-        .iter()
-        .any(|t| domain.split('.').any(|label| label.contains(t.as_str())))
+    // The registered name, not a subdomain: `pkg.attacker.example` is the
+    // attacker's host with the package's name in front.
+    let labels: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
+    let registered = match labels.as_slice() {
+        [.., name, sld, _tld] if ["co", "com", "org", "net", "ac", "gov", "edu"].contains(sld) => {
+            Some(*name)
+        }
+        [.., name, _tld] => Some(*name),
+        _ => None,
+    };
+    if let Some(name) = registered
+        && project_tokens(path)
+            .iter()
+            .any(|t| name.contains(t.as_str()))
     {
         return HostClass::Own;
     }
@@ -1815,6 +1826,12 @@ mod tests {
                 .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
         );
         // Only when called, or in a module, or to the project's own host: quiet.
+        // The package's name as a subdomain of someone else's host.
+        let named = "import socket\nsocket.gethostbyname('pkg.probe.example')\n";
+        assert!(
+            rules_of("pkg-1.0/pkg/__init__.py", named, &[])
+                .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
+        );
         let asked = "import socket\ndef ping():\n    socket.gethostbyname('pkg.probe.example')\n";
         assert!(rules_of("p/pkg/__init__.py", asked, &[]).is_empty());
         let own = "import requests\nrequests.get('https://api.pkg.example/version')\n";
