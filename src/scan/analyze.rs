@@ -1825,13 +1825,13 @@ mod tests {
             rules_of("p/pkg/__init__.py", probe, &[])
                 .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
         );
-        // Only when called, or in a module, or to the project's own host: quiet.
         // The package's name as a subdomain of someone else's host.
         let named = "import socket\nsocket.gethostbyname('pkg.probe.example')\n";
         assert!(
             rules_of("pkg-1.0/pkg/__init__.py", named, &[])
                 .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
         );
+        // Only when called, or to the project's own host: quiet.
         let asked = "import socket\ndef ping():\n    socket.gethostbyname('pkg.probe.example')\n";
         assert!(rules_of("p/pkg/__init__.py", asked, &[]).is_empty());
         let own = "import requests\nrequests.get('https://api.pkg.example/version')\n";
