@@ -291,9 +291,11 @@ fn analyze_all(rules: &rules::Rules, jobs: &[Job]) -> Vec<Vec<MemberFinding>> {
                 })
             })
             .collect();
+        // A worker that failed fails the scan as the sequential path would:
+        // members it took are never silently left unanalysed.
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     for (i, f) in results.into_iter().flatten() {
