@@ -1182,17 +1182,18 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         });
     }
 
+    let processes = of(Kind::Process);
+    let processes_near =
+        |line: u32, within: u32| processes.iter().any(|p| p.line.abs_diff(line) <= within);
     // A command line that downloads a script and pipes it to an interpreter
     // runs what it fetched by itself.
     // Only where something runs it: a command in help text is not run.
-    let processes_near = |line: u32| of(Kind::Process).iter().any(|p| p.line.abs_diff(line) <= 3);
     // A shell script runs its lines.
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    let shell_script =
-        first_line.starts_with(b"#!") && !first_line.windows(6).any(|w| w == b"python");
+    let shell_script = first_line.starts_with(b"#!") && !contains(first_line, b"python");
     if let Some(p) = of(Kind::Download).into_iter().find(|h| {
         rules.indicators[h.indicator].id == "pipe-to-interpreter"
-            && (shell_script || processes_near(h.line))
+            && (shell_script || processes_near(h.line, 3))
     }) {
         out.push(MemberFinding {
             rule: RuleId::DownloadExec,
@@ -1212,7 +1213,6 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         .into_iter()
         .filter(|h| rules.indicators[h.indicator].id != "pipe-to-interpreter")
         .collect();
-    let processes = of(Kind::Process);
     if let (Some(d), Some(p)) = (downloads.first(), processes.first()) {
         let close = downloads
             .iter()
@@ -1262,32 +1262,20 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
     }
 
     // Something registered to run again; a reverse shell.
-    let line_text = |line: u32| -> &[u8] {
-        text.split(|b| *b == b'\n')
-            .nth(line.saturating_sub(1) as usize)
-            .unwrap_or_default()
-    };
     if let Some(p) = of(Kind::Persistence).first() {
         // Named in a message or a comment it is a word; with a program
         // started or a file written beside it, it is done.
-        let has = |needle: &[u8]| {
-            (p.line.saturating_sub(6)..=p.line + 6)
-                .any(|l| line_text(l).windows(needle.len()).any(|w| w == needle))
-        };
-        let here = line_text(p.line);
+        let (here, around) = lines_around(text, p.line, 6);
+        let has = |needle: &[u8]| around.iter().any(|l| contains(l, needle));
         let rc_file = [&b"bashrc"[..], b"zshrc", b"bash_profile", b".profile"]
             .iter()
-            .any(|n| here.windows(n.len()).any(|w| w == *n));
+            .any(|n| contains(here, n));
         let acted = if rc_file {
             // A shell's start-up file is persistence when appended to, not
             // when a line sources it.
             has(b"open(") && (has(b"'a'") || has(b"\"a\"") || has(b"'a+'") || has(b">>"))
         } else {
-            of(Kind::Process)
-                .iter()
-                .any(|h| h.line.abs_diff(p.line) <= 6)
-                || has(b".write(")
-                || here.windows(10).any(|w| w == b"SetValueEx")
+            processes_near(p.line, 6) || has(b".write(") || contains(here, b"SetValueEx")
         };
         out.push(MemberFinding {
             rule: RuleId::Persistence,
@@ -1404,6 +1392,27 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         }
     }
     out
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Line `line` (1-based) of `text`, and the lines within `radius` of it,
+/// split once.
+fn lines_around(text: &[u8], line: u32, radius: u32) -> (&[u8], Vec<&[u8]>) {
+    let first = line.saturating_sub(radius).max(1);
+    let around: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .skip(first as usize - 1)
+        .take((line + radius - first + 1) as usize)
+        .collect();
+    let here = around
+        .get((line - first) as usize)
+        .copied()
+        .unwrap_or_default();
+    (here, around)
 }
 
 fn snippet_at_line(text: &[u8], line: u32) -> String {
