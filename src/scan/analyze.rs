@@ -238,11 +238,12 @@ fn analyze_at(
             beacons: matches!(role, Role::Init | Role::Startup),
         };
         let analysis = super::python::analyse(&String::from_utf8_lossy(text), want);
+        let hosts = Hosts::new(rules, path, text);
         if analysis.parsed() && analysis.flows.is_empty() {
             no_flow_no_download_exec(&mut out);
         }
         if analysis.leaks_ran && analysis.skipped.is_none() {
-            let leaks = leak_findings(rules, path, text, role, &analysis);
+            let leaks = leak_findings(&hosts, role, &analysis);
             // The flows decide: co-occurrence is kept only where the tree
             // is partial and no flow was found in what parsed.
             if !analysis.partial || !leaks.is_empty() {
@@ -267,8 +268,7 @@ fn analyze_at(
                     && f.line.is_some_and(|l| !r.unasked(l))
             });
             if cappable {
-                let catcher = classify_host(rules, None, path, text) == HostClass::Catcher;
-                cap_asked(&mut out, &r, catcher);
+                cap_asked(&mut out, &r, hosts.in_file() == HostClass::Catcher);
             }
         }
     }
@@ -529,10 +529,29 @@ fn project_tokens(path: &str) -> Vec<String> {
     out
 }
 
-fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> HostClass {
-    let endpoint = rules.indicators.iter().find(|i| i.id == "exfil-endpoint");
-    let service = |hay: &[u8]| {
-        endpoint.and_then(|e| e.regex.find(hay)).map(|m| {
+/// Classifies the receiving hosts of one file: the endpoint indicator is
+/// found once, the project's name derived once, and the file's own text
+/// scanned for a receiving service at most once, however many flows ask.
+struct Hosts<'a> {
+    endpoint: Option<&'a super::rules::Indicator>,
+    project: Vec<String>,
+    text: &'a [u8],
+    in_file: std::cell::OnceCell<HostClass>,
+}
+
+impl<'a> Hosts<'a> {
+    fn new(rules: &'a Rules, path: &str, text: &'a [u8]) -> Self {
+        Self {
+            endpoint: rules.indicators.iter().find(|i| i.id == "exfil-endpoint"),
+            project: project_tokens(path),
+            text,
+            in_file: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The receiving service `hay` names, if any.
+    fn service(&self, hay: &[u8]) -> Option<HostClass> {
+        self.endpoint.and_then(|e| e.regex.find(hay)).map(|m| {
             let m = String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase();
             if m.contains("attachments") {
                 HostClass::Catcher
@@ -544,69 +563,74 @@ fn classify_host(rules: &Rules, host: Option<&str>, path: &str, text: &[u8]) -> 
                 HostClass::Catcher
             }
         })
-    };
-    let Some(h) = host else {
-        return service(text).unwrap_or(HostClass::Unknown);
-    };
-    if super::python::is_local_host(h) {
-        return HostClass::Local;
     }
-    if let Some(class) = service(h.as_bytes()) {
-        return class;
+
+    /// What the file names anywhere: the host of a flow whose host the
+    /// file does not spell.
+    fn in_file(&self) -> HostClass {
+        *self
+            .in_file
+            .get_or_init(|| self.service(self.text).unwrap_or(HostClass::Unknown))
     }
-    let domain = h
-        .split("://")
-        .nth(1)
-        .unwrap_or(h)
-        .split(['/', ':', '?'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .replace('-', "");
-    // A raw address: nobody's published service.
-    if domain.parse::<std::net::Ipv4Addr>().is_ok() {
-        return HostClass::Catcher;
-    }
-    // The registered name, not a subdomain: `pkg.attacker.example` is the
-    // attacker's host with the package's name in front.
-    let labels: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
-    let registered = match labels.as_slice() {
-        [.., name, sld, _tld] if ["co", "com", "org", "net", "ac", "gov", "edu"].contains(sld) => {
-            Some(*name)
+
+    fn class(&self, host: Option<&str>) -> HostClass {
+        let Some(h) = host else {
+            return self.in_file();
+        };
+        if super::python::is_local_host(h) {
+            return HostClass::Local;
         }
-        [.., name, _tld] => Some(*name),
-        _ => None,
-    };
-    if let Some(name) = registered
-        && project_tokens(path)
-            .iter()
-            .any(|t| name.contains(t.as_str()))
-    {
-        return HostClass::Own;
+        if let Some(class) = self.service(h.as_bytes()) {
+            return class;
+        }
+        let domain = h
+            .split("://")
+            .nth(1)
+            .unwrap_or(h)
+            .split(['/', ':', '?'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .replace('-', "");
+        // A raw address: nobody's published service.
+        if domain.parse::<std::net::Ipv4Addr>().is_ok() {
+            return HostClass::Catcher;
+        }
+        // The registered name, not a subdomain: `pkg.attacker.example` is the
+        // attacker's host with the package's name in front.
+        let labels: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
+        let registered = match labels.as_slice() {
+            [.., name, sld, _tld]
+                if ["co", "com", "org", "net", "ac", "gov", "edu"].contains(sld) =>
+            {
+                Some(*name)
+            }
+            [.., name, _tld] => Some(*name),
+            _ => None,
+        };
+        if let Some(name) = registered
+            && self.project.iter().any(|t| name.contains(t.as_str()))
+        {
+            return HostClass::Own;
+        }
+        HostClass::Named
     }
-    HostClass::Named
 }
 
 /// Exfiltration from the flows: data of a source that reaches a sink,
 /// graded by what the data is, where it goes, and whether the code runs
 /// without being asked. One finding per file: the worst flow, with the
 /// others' lines.
-fn leak_findings(
-    rules: &Rules,
-    path: &str,
-    text: &[u8],
-    role: Role,
-    a: &super::python::Analysis,
-) -> Vec<MemberFinding> {
+fn leak_findings(hosts: &Hosts, role: Role, a: &super::python::Analysis) -> Vec<MemberFinding> {
     use super::python::SourceKind;
     // Tests, docs and examples send what they like where they like.
     if role == Role::Test {
         return Vec::new();
     }
     let mut graded: Vec<(Severity, MemberFinding)> = Vec::new();
-    let mut out = beacon_findings(rules, path, text, role, a);
+    let mut out = beacon_findings(hosts, role, a);
     for leak in a.leaks.iter().filter(|l| !l.sources.is_empty()) {
-        let host = classify_host(rules, leak.host.as_deref(), path, text);
+        let host = hosts.class(leak.host.as_deref());
         if host == HostClass::Local {
             continue;
         }
@@ -752,19 +776,13 @@ fn leak_findings(
 /// host spelled in the file that is not the project's: a beacon that the
 /// package was installed and imported (the dependency-confusion probe).
 /// It carries no data, so it is a suspicious endpoint, not exfiltration.
-fn beacon_findings(
-    rules: &Rules,
-    path: &str,
-    text: &[u8],
-    role: Role,
-    a: &super::python::Analysis,
-) -> Vec<MemberFinding> {
+fn beacon_findings(hosts: &Hosts, role: Role, a: &super::python::Analysis) -> Vec<MemberFinding> {
     if !matches!(role, Role::Init | Role::Startup) {
         return Vec::new();
     }
     for b in a.leaks.iter().filter(|l| l.sources.is_empty()) {
         let unasked = a.reach.as_ref().is_none_or(|r| r.unasked(b.line));
-        let host = classify_host(rules, b.host.as_deref(), path, text);
+        let host = hosts.class(b.host.as_deref());
         if !unasked
             || !matches!(
                 host,
