@@ -8,6 +8,11 @@ use std::sync::OnceLock;
 use super::rules::{Hit, Kind, Rules};
 use crate::finding::{Confidence, RuleId, Severity};
 
+/// The lexical findings the v2 passes judge again, by the opening of their
+/// message (the finding has no other mark of which check made it).
+const DOWNLOAD_AND_RUN: &str = "downloads a file and runs a program";
+const REPLACES_INSTALL: &str = "setup.py replaces an install command";
+
 /// Where a file runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
@@ -345,11 +350,10 @@ fn cap_asked(out: &mut [MemberFinding], reach: &super::python::Reach, catcher: b
 /// strings do not count) is low.
 fn install_hook_by_calls(out: &mut [MemberFinding], calls: &[(u32, String, bool)]) {
     let act = super::python::first_act(calls);
-    for f in out.iter_mut().filter(|f| {
-        f.rule == RuleId::InstallHook
-            && f.message
-                .starts_with("setup.py replaces an install command")
-    }) {
+    for f in out
+        .iter_mut()
+        .filter(|f| f.rule == RuleId::InstallHook && f.message.starts_with(REPLACES_INSTALL))
+    {
         match act {
             Some((line, q)) => {
                 f.evidence
@@ -358,7 +362,9 @@ fn install_hook_by_calls(out: &mut [MemberFinding], calls: &[(u32, String, bool)
             None => {
                 f.severity = Severity::Low;
                 f.confidence = Confidence::Medium;
-                f.message = "setup.py replaces an install command; what runs on install starts no program, fetches nothing and executes no code".into();
+                f.message = format!(
+                    "{REPLACES_INSTALL}; what runs on install starts no program, fetches nothing and executes no code"
+                );
             }
         }
     }
@@ -824,10 +830,10 @@ fn beacon_findings(hosts: &Hosts, role: Role, a: &super::python::Analysis) -> Ve
 /// spelled in a command line (curl, wget, PowerShell) is not seen by the
 /// flows pass and keeps its severity.
 fn no_flow_no_download_exec(out: &mut [MemberFinding]) {
-    for f in out.iter_mut().filter(|f| {
-        f.rule == RuleId::DownloadExec
-            && f.message.starts_with("downloads a file and runs a program")
-    }) {
+    for f in out
+        .iter_mut()
+        .filter(|f| f.rule == RuleId::DownloadExec && f.message.starts_with(DOWNLOAD_AND_RUN))
+    {
         let shell = f.evidence.iter().any(|(label, value)| {
             label == "download"
                 && ["wget", "curl", "Invoke-WebRequest", "DownloadFile"]
@@ -917,7 +923,7 @@ fn v2_findings(
         // once; a download and a run it saw apart are reported as the flow.
         let reported = already.iter().chain(out.iter()).any(|f| {
             f.rule == RuleId::DownloadExec
-                && !f.message.starts_with("downloads a file and runs a program")
+                && !f.message.starts_with(DOWNLOAD_AND_RUN)
                 && f.line.is_some_and(|l| l.abs_diff(flow.line) <= 2)
         });
         if reported {
@@ -1251,7 +1257,7 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
                 Confidence::Medium
             },
             line: Some(d.line),
-            message: format!("downloads a file and runs a program {}", role.describe()),
+            message: format!("{DOWNLOAD_AND_RUN} {}", role.describe()),
             evidence: vec![
                 (
                     "download".into(),
@@ -1374,7 +1380,7 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
                 confidence: Confidence::High,
                 line: Some(c.line),
                 message: format!(
-                    "setup.py replaces an install command and runs code at install time ({})",
+                    "{REPLACES_INSTALL} and runs code at install time ({})",
                     id(a)
                 ),
                 evidence: vec![
