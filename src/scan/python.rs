@@ -259,18 +259,19 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
         let lines = crate::lockfile::LineIndex::new(text);
         // Where code runs is asked of every file that is parsed: a finding
         // is graded the same whichever pass made the parse happen.
-        let reach = Some(reach::reach(module, want.script, &lines));
-        let install_calls = match (&reach, want.script) {
-            (Some(r), true) => fold::called_at(module, &env)
+        let reach = reach::reach(module, want.script, &lines);
+        let install_calls = if want.script {
+            fold::called_at(module, &env)
                 .into_iter()
                 .map(|(at, q)| (lines.line_of(at), q))
-                .filter(|(l, _)| r.unasked(*l))
-                .map(|(l, q)| (l, q, r.in_command(l)))
-                .collect(),
-            _ => Vec::new(),
+                .filter(|(l, _)| reach.unasked(*l))
+                .map(|(l, q)| (l, q, reach.in_command(l)))
+                .collect()
+        } else {
+            Vec::new()
         };
         let (leaks, store) = match (leaking, facts) {
-            (true, Some(f)) => leak::leaks(module, &env, f, &lines),
+            (true, Some(f)) => leak::leaks(module, &env, f, &reach, &lines),
             _ => (Vec::new(), None),
         };
         Analysis {
@@ -285,14 +286,14 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
                 Vec::new()
             },
             flows: if fetching {
-                flow::flows(module, &env, text, &lines)
+                flow::flows(module, &env, &reach, text, &lines)
             } else {
                 Vec::new()
             },
             leaks,
             store,
             leaks_ran: leaking && facts.is_some(),
-            reach,
+            reach: Some(reach),
             install_calls,
             skipped: None,
             partial,

@@ -539,35 +539,24 @@ impl<'a> Visitor<'a> for Runs<'_> {
 pub fn flows(
     module: &ModModule,
     env: &Env,
+    reach: &super::Reach,
     text: &str,
     lines: &crate::lockfile::LineIndex,
 ) -> Vec<Flow> {
     env.refill();
-    struct Defs(HashMap<String, Vec<String>>);
-    impl<'a> Visitor<'a> for Defs {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if let Stmt::FunctionDef(f) = stmt {
-                let p = &f.parameters;
-                self.0.insert(
-                    f.name.to_string(),
-                    p.posonlyargs
-                        .iter()
-                        .chain(p.args.iter())
-                        .map(|a| a.parameter.name.to_string())
-                        .collect(),
-                );
-            }
-            walk_stmt(self, stmt);
-        }
-    }
-    let mut defs = Defs(HashMap::new());
-    defs.visit_body(&module.body);
+    // The file's functions (found by the reach pass): name to the
+    // parameters positional arguments bind to; a later definition wins.
+    let params: HashMap<String, Vec<String>> = reach
+        .functions()
+        .iter()
+        .map(|f| (f.name.clone(), f.positional.clone()))
+        .collect();
     let mut pass = Pass {
         env,
         text,
         st: State::default(),
         changed: true,
-        params: defs.0,
+        params,
     };
     // To a fixpoint (bounded): taint moves through assignments in any order.
     for _ in 0..6 {

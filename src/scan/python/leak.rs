@@ -1092,65 +1092,34 @@ impl<'a> Visitor<'a> for Pass<'_> {
     }
 }
 
-/// Every function of the module: scope ids by start offset, and by name.
-struct Defs {
-    scope_of: HashMap<usize, usize>,
-    funcs: HashMap<String, Vec<Func>>,
-    in_class: usize,
-}
-
-impl<'a> Visitor<'a> for Defs {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(f) => {
-                let id = self.scope_of.len();
-                self.scope_of.insert(usize::from(f.start()), id);
-                let p = &f.parameters;
-                let params = p
-                    .posonlyargs
-                    .iter()
-                    .chain(p.args.iter())
-                    .chain(p.kwonlyargs.iter())
-                    .map(|a| a.parameter.name.to_string())
-                    .collect();
-                self.funcs
-                    .entry(f.name.to_string())
-                    .or_default()
-                    .push(Func {
-                        id,
-                        params,
-                        method: self.in_class > 0,
-                        at: usize::from(f.start()),
-                    });
-                let saved = std::mem::take(&mut self.in_class);
-                walk_stmt(self, stmt);
-                self.in_class = saved;
-            }
-            Stmt::ClassDef(_) => {
-                self.in_class += 1;
-                walk_stmt(self, stmt);
-                self.in_class -= 1;
-            }
-            _ => walk_stmt(self, stmt),
-        }
-    }
-}
-
 /// The flows from sources to sinks of `module`, and the first stealer-only
 /// source the file reads (context for its other flows).
 pub(super) fn leaks(
     module: &ModModule,
     env: &Env,
     facts: &Facts,
+    reach: &super::Reach,
     lines: &crate::lockfile::LineIndex,
 ) -> (Vec<Leak>, Option<Source>) {
     env.refill();
-    let mut defs = Defs {
-        scope_of: HashMap::new(),
-        funcs: HashMap::new(),
-        in_class: 0,
-    };
-    defs.visit_body(&module.body);
+    // The file's functions (found by the reach pass): scope ids by start
+    // offset, and by name.
+    let mut scope_of = HashMap::new();
+    let mut funcs: HashMap<String, Vec<Func>> = HashMap::new();
+    for (id, f) in reach.functions().iter().enumerate() {
+        scope_of.insert(f.start, id);
+        funcs.entry(f.name.clone()).or_default().push(Func {
+            id,
+            params: f
+                .positional
+                .iter()
+                .chain(&f.keyword_only)
+                .cloned()
+                .collect(),
+            method: f.method,
+            at: f.start,
+        });
+    }
     let mut pass = Pass {
         env,
         facts,
@@ -1160,8 +1129,8 @@ pub(super) fn leaks(
         paths: HashMap::new(),
         hosts: HashMap::new(),
         loops: HashMap::new(),
-        funcs: defs.funcs,
-        scope_of: defs.scope_of,
+        funcs,
+        scope_of,
         scope: Vec::new(),
         changed: true,
         record: false,

@@ -50,6 +50,23 @@ struct Def {
     end: usize,
     /// Names this function calls or hands over.
     calls: Vec<String>,
+    positional: Vec<String>,
+    keyword_only: Vec<String>,
+}
+
+/// A function of the file, for the passes that bind arguments to
+/// parameters: in definition order (its index is its scope's id).
+#[derive(Debug, Clone)]
+pub(super) struct Function {
+    pub name: String,
+    /// Offset of the definition.
+    pub start: usize,
+    /// Defined in a class body.
+    pub method: bool,
+    /// Parameters a positional argument binds to, in order.
+    pub positional: Vec<String>,
+    /// Parameters only a keyword binds to.
+    pub keyword_only: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -79,6 +96,7 @@ pub struct Reach {
     script: bool,
     /// Each function's name and the names it calls.
     graph: Vec<(String, Vec<String>)>,
+    functions: Vec<Function>,
 }
 
 impl Reach {
@@ -100,6 +118,11 @@ impl Reach {
     /// Whether code at `line` is in what an install command runs.
     pub fn in_command(&self, line: u32) -> bool {
         self.innermost(line).is_some_and(|f| f.command)
+    }
+
+    /// The file's functions, in definition order.
+    pub(super) fn functions(&self) -> &[Function] {
+        &self.functions
     }
 
     /// The function whose body holds `line`, if any.
@@ -196,12 +219,20 @@ impl<'a> Visitor<'a> for Collect {
                     }
                 }
                 let idx = self.defs.len();
+                let p = &f.parameters;
+                let names = |ps: &[ruff_python_ast::ParameterWithDefault]| -> Vec<String> {
+                    ps.iter().map(|a| a.parameter.name.to_string()).collect()
+                };
+                let mut positional = names(&p.posonlyargs);
+                positional.extend(names(&p.args));
                 self.defs.push(Def {
                     name: f.name.to_string(),
                     class: self.class.last().copied(),
                     start: usize::from(f.start()),
                     end: usize::from(f.end()),
                     calls: Vec::new(),
+                    positional,
+                    keyword_only: names(&p.kwonlyargs),
                 });
                 self.func.push(idx);
                 // The class a method is in is not the class of what it defines.
@@ -337,6 +368,17 @@ pub(super) fn reach(module: &ModModule, script: bool, lines: &crate::lockfile::L
             .map(|(s, e)| (lines.line_of(*s), lines.line_of(e.saturating_sub(1))))
             .collect(),
         script,
+        functions: c
+            .defs
+            .iter()
+            .map(|d| Function {
+                name: d.name.clone(),
+                start: d.start,
+                method: d.class.is_some(),
+                positional: d.positional.clone(),
+                keyword_only: d.keyword_only.clone(),
+            })
+            .collect(),
         graph: c.defs.into_iter().map(|d| (d.name, d.calls)).collect(),
     }
 }
