@@ -306,33 +306,17 @@ pub fn analyse(text: &str, want: Want) -> Analysis {
     })
 }
 
-/// Modules whose calls talk to the network.
-const NETWORK_MODULES: &[&str] = &[
-    "socket.",
-    "requests.",
-    "urllib.",
-    "urllib2.",
-    "urllib3.",
-    "http.client.",
-    "httplib.",
-    "httpx.",
-    "aiohttp.",
-    "smtplib.",
-    "ftplib.",
-    "paramiko.",
-    "pycurl.",
-];
-
 /// The first install-time call that acts: in an install command, one that
 /// runs code, starts a program or talks to the network; at setup.py's top
 /// level (where reading a version file with `exec` and asking git are
 /// ordinary), one that talks to the network. `?` callees are not counted.
 pub fn first_act(calls: &[(u32, String, bool)]) -> Option<(u32, &str)> {
-    let sinks = facts::facts().ok().map(|f| &f.sinks);
+    let facts = facts::facts().ok();
     let network = |q: &str| {
         q.ends_with("urlretrieve")
-            || sinks.is_some_and(|s| s.contains_key(q))
-            || NETWORK_MODULES.iter().any(|m| q.starts_with(m))
+            || facts.is_some_and(|f| {
+                f.sinks.contains_key(q) || f.network_modules.iter().any(|m| q.starts_with(m))
+            })
     };
     calls
         .iter()

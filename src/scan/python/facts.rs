@@ -46,6 +46,7 @@ struct SinksWire {
     command: Vec<String>,
     command_sources: String,
     command_tools: String,
+    network_modules: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +92,8 @@ pub struct Facts {
     pub command_sources: Regex,
     /// Network tools in a command line.
     pub command_tools: Regex,
+    /// Prefixes of calls that talk to the network (`socket.`, `requests.`).
+    pub network_modules: Vec<String>,
     /// Hosts of this machine.
     pub local: Regex,
 }
@@ -141,6 +144,7 @@ fn load() -> Result<Facts, String> {
         sinks,
         command_sources: compile("command-sources", &w.sinks.command_sources)?,
         command_tools: compile("command-tools", &w.sinks.command_tools)?,
+        network_modules: w.sinks.network_modules,
         local: compile("local", &w.hosts.local)?,
     })
 }
@@ -189,6 +193,7 @@ mod tests {
         assert!(f.local.is_match(b"http://127.0.0.1:8080/x"));
         assert!(!f.local.is_match(b"https://10.1.2.3/x"));
         assert_eq!(f.sinks.get("requests.post"), Some(&"http"));
+        assert!(f.network_modules.iter().any(|m| m == "socket."));
         assert_eq!(
             f.source_calls.get("socket.gethostname"),
             Some(&SourceCall::HostInfo)
