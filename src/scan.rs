@@ -148,7 +148,7 @@ fn is_nested_archive(path: &str) -> bool {
 
 /// What the members of an archive (and of the archives inside it) leave for
 /// the whole-archive passes, and the findings made as they streamed by.
-struct Collector {
+struct Collector<'q> {
     /// `.pth` files: judged once every module is known.
     pth: Vec<(String, Vec<u8>)>,
     /// Top-level modules: a `.pth` may import them.
@@ -165,14 +165,14 @@ struct Collector {
     modules: std::collections::BTreeSet<String>,
     /// Findings in scripts, judged once setup.py is known.
     scripts: Vec<(String, MemberFinding)>,
-    /// Text members to analyse, in order.
-    jobs: Vec<Job>,
+    /// Text members to analyse, analysed while the archive is still read.
+    queue: &'q JobQueue,
     /// Names Python files call on import or install (see
     /// [`analyze::uncap_called`]).
     called: std::collections::HashMap<String, std::collections::HashSet<String>>,
 }
 
-impl Collector {
+impl Collector<'_> {
     /// One member, at nesting `depth` (0: the archive itself); `prefix` is
     /// the nested archive's path with a `!/` separator.
     fn member(&mut self, m: archive::Member, prefix: &str, depth: usize) {
@@ -218,8 +218,13 @@ impl Collector {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
         if lower.ends_with(".py") {
-            let modules = analyze::imported_stems(&data);
-            for name in analyze::unasked_call_names(&data, role) {
+            let names = analyze::unasked_call_names(&data, role);
+            let modules = if names.is_empty() {
+                Vec::new()
+            } else {
+                analyze::imported_stems(&data)
+            };
+            for name in names {
                 self.called
                     .entry(name)
                     .or_default()
@@ -234,17 +239,15 @@ impl Collector {
             self.deferred.push((path, data));
             return;
         }
-        self.jobs.push(Job {
+        self.queue.push(Job {
             path,
             data,
             role,
             script,
+            deferred: false,
         });
     }
 }
-
-/// Text bytes in an archive above which its members are analysed on every core.
-const PARALLEL_ABOVE: usize = 4 << 20;
 
 /// A text member waiting for analysis.
 struct Job {
@@ -252,56 +255,110 @@ struct Job {
     data: Vec<u8>,
     role: analyze::Role,
     script: bool,
+    /// A top-level module, queued once the `.pth` files were known.
+    deferred: bool,
 }
 
-/// Analyses members on every core (each member is independent), results in
-/// the members' order.
-fn analyze_all(rules: &rules::Rules, jobs: &[Job]) -> Vec<Vec<MemberFinding>> {
-    // Each worker warms its own regex caches: worth it only for archives
-    // with megabytes of code.
-    let bytes: usize = jobs.iter().map(|j| j.data.len()).sum();
-    let threads = if bytes < PARALLEL_ABOVE {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(jobs.len().max(1))
-    };
-    if threads <= 1 {
-        return jobs
-            .iter()
-            .map(|j| analyze::analyze(rules, &j.path, &j.data, j.role))
-            .collect();
+/// Text members analysed as they are read: the reading thread queues them,
+/// workers analyse them meanwhile, and the reader joins the workers once
+/// the archive is read. Each member is independent; results keep the
+/// members' order.
+#[derive(Default)]
+struct JobQueue {
+    state: std::sync::Mutex<QueueState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: std::collections::VecDeque<(usize, Job)>,
+    queued: usize,
+    closed: bool,
+    /// Analysed members (their bytes dropped), in any order.
+    done: Vec<(usize, Job, Vec<MemberFinding>)>,
+}
+
+impl JobQueue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        // A worker that panicked is reported by its join; the queue's state
+        // is whole between two statements.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-    // Workers take the next member in turn, so one large file does not
-    // hold a whole share of the work.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Vec<MemberFinding>> = vec![Vec::new(); jobs.len()];
-    let results: Vec<Vec<(usize, Vec<MemberFinding>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(j) = jobs.get(i) else { break };
-                        mine.push((i, analyze::analyze(rules, &j.path, &j.data, j.role)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        // A worker that failed fails the scan as the sequential path would:
-        // members it took are never silently left unanalysed.
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    for (i, f) in results.into_iter().flatten() {
-        out[i] = f;
+
+    fn push(&self, job: Job) {
+        let mut s = self.state();
+        let i = s.queued;
+        s.queued += 1;
+        s.waiting.push_back((i, job));
+        drop(s);
+        self.ready.notify_one();
     }
-    out
+
+    /// No more members: workers return once the queue is empty.
+    fn close(&self) {
+        self.state().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// Analyses members until the queue is closed and empty.
+    fn work(&self, rules: &rules::Rules) {
+        loop {
+            let mut s = self.state();
+            let (i, mut job) = loop {
+                if let Some(next) = s.waiting.pop_front() {
+                    break next;
+                }
+                if s.closed {
+                    return;
+                }
+                s = self
+                    .ready
+                    .wait(s)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            };
+            drop(s);
+            let found = analyze::analyze(rules, &job.path, &job.data, job.role);
+            job.data = Vec::new();
+            self.state().done.push((i, job, found));
+        }
+    }
+
+    /// Every member with its findings, in the order they were queued.
+    fn finish(self) -> Vec<(Job, Vec<MemberFinding>)> {
+        let mut done = std::mem::take(
+            &mut self
+                .state
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .done,
+        );
+        done.sort_by_key(|(i, _, _)| *i);
+        done.into_iter().map(|(_, j, f)| (j, f)).collect()
+    }
+}
+
+/// Runs `read` (which queues members) while workers analyse what it
+/// queues, then analyses what is left on this thread too. Every worker is
+/// joined; one that panicked fails the scan as the reader would.
+fn read_and_analyze<R>(rules: &rules::Rules, queue: &JobQueue, read: impl FnOnce() -> R) -> R {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_sub(1)
+        .clamp(1, 8);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| scope.spawn(|| python::on_big_stack(|| queue.work(rules))))
+            .collect();
+        let out = read();
+        queue.close();
+        queue.work(rules);
+        for h in handles {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        out
+    })
 }
 
 /// Shell, PowerShell and batch scripts: nothing runs them on install or
@@ -317,12 +374,156 @@ pub fn scan_bytes(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ArchiveScan, RulesError> {
+    // Every member is parsed on this one thread (and its workers), not on a
+    // thread of its own.
+    python::on_big_stack(|| scan_here(filename, bytes, limits))
+}
+
+fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveScan, RulesError> {
     let rules = rules::rules().map_err(RulesError)?;
+    let queue = JobQueue::default();
+    let (contents, c) = read_and_analyze(rules, &queue, || read_members(bytes, limits, &queue));
+    let Collector {
+        pth,
+        binaries,
+        setup_text,
+        is_wheel,
+        mut findings,
+        modules: own_modules,
+        mut scripts,
+        called,
+        ..
+    } = c;
+    let analysed = queue.finish();
+    // Top-level modules were queued last, once every `.pth` was known.
+    let (streamed, deferred): (Vec<_>, Vec<_>) =
+        analysed.into_iter().partition(|(job, _)| !job.deferred);
+    for (job, results) in streamed {
+        for f in results {
+            if job.script {
+                scripts.push((job.path.clone(), f));
+            } else {
+                findings.push((Some(job.path.clone()), f));
+            }
+        }
+    }
+    let mut out = ArchiveScan {
+        members: contents.members,
+        incomplete: contents.incomplete,
+        gaps: contents.gaps.clone(),
+        findings,
+    };
+    for a in &contents.anomalies {
+        // Odd but harmless entries (test fixtures that are archives, links that
+        // stay inside the archive) are recorded without noise; dangerous ones are high.
+        let in_tests = a
+            .path
+            .as_deref()
+            .is_some_and(|p| analyze::role(p, &[]) == analyze::Role::Test);
+        let severity = if a.dangerous {
+            Severity::High
+        } else if in_tests {
+            Severity::Info
+        } else if a.what.starts_with("symbolic link") || a.what.starts_with("hard link") {
+            Severity::Low
+        } else {
+            Severity::Medium
+        };
+        out.findings.push((
+            a.path.clone(),
+            MemberFinding {
+                rule: RuleId::ArchiveAnomaly,
+                severity,
+                confidence: Confidence::High,
+                line: None,
+                message: a.what.clone(),
+                evidence: Vec::new(),
+            },
+        ));
+    }
+    for (path, data) in &pth {
+        out.findings.extend(
+            pth_findings(rules, path, data, &own_modules)
+                .into_iter()
+                .map(|f| (Some(path.clone()), f)),
+        );
+    }
+    for (job, results) in deferred {
+        for f in results {
+            out.findings.push((Some(job.path.clone()), f));
+        }
+    }
+    let pure = !is_wheel || pure_wheel(filename);
+    if pure {
+        for (path, size, kind) in binaries {
+            let base = path.rsplit('/').next().unwrap_or(&path);
+            let used_at_install = names_file(&setup_text, base);
+            out.findings.push((
+                Some(path.clone()),
+                MemberFinding {
+                    rule: RuleId::BinaryPayload,
+                    severity: if used_at_install {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
+                    confidence: Confidence::Medium,
+                    line: None,
+                    message: format!(
+                        "{kind} ({size} bytes) in a {}{}",
+                        if is_wheel {
+                            "pure-Python wheel"
+                        } else {
+                            "source distribution"
+                        },
+                        if used_at_install {
+                            ", named by setup.py"
+                        } else {
+                            ""
+                        }
+                    ),
+                    evidence: vec![("size".into(), size.to_string())],
+                },
+            ));
+        }
+    }
+    // A script setup.py does not name (CI helpers, tooling) does not run on
+    // install or import: medium at most.
+    for (path, mut f) in scripts {
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if !names_file(&setup_text, base) {
+            // Said on every such finding, so that nothing later (a release
+            // diff) lifts it again.
+            f.severity = f.severity.min(Severity::Medium);
+            f.evidence.push((
+                "runs".into(),
+                "only if someone runs this script: setup.py does not name it".into(),
+            ));
+        }
+        out.findings.push((Some(path), f));
+    }
+    // An inner archive named by a `.pth` file or setup.py is on the import
+    // path or run at install: what is in it runs like the rest.
+    let mut launchers = setup_text.clone();
+    for (_, data) in pth.iter().filter(|(p, _)| !p.contains("!/")) {
+        launchers.push_str(&String::from_utf8_lossy(data));
+    }
+    analyze::uncap_called(&mut out.findings, &called);
+    cap_nested(&mut out.findings, &launchers);
+    Ok(out)
+}
+
+/// Reads the archive and the archives inside it, queueing text members for
+/// analysis as they stream by; top-level modules are queued last, once the
+/// `.pth` files that may import them are known.
+fn read_members<'q>(
+    bytes: &[u8],
+    limits: &Limits,
+    queue: &'q JobQueue,
+) -> (archive::Contents, Collector<'q>) {
     // Text members and nested archives are read in full; of the rest only
     // the head (for magic numbers).
     let keep = |p: &str| is_text(p) || p.ends_with("/WHEEL") || is_nested_archive(p);
-    // Members are analysed as they stream by; only what needs the whole
-    // archive first waits.
     let mut c = Collector {
         pth: Vec::new(),
         deferred: Vec::new(),
@@ -334,7 +535,7 @@ pub fn scan_bytes(
         modules: std::collections::BTreeSet::new(),
         scripts: Vec::new(),
         called: std::collections::HashMap::new(),
-        jobs: Vec::new(),
+        queue,
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -400,146 +601,23 @@ pub fn scan_bytes(
             contents.incomplete |= inner.incomplete;
         }
     }
-    let Collector {
-        pth,
-        deferred,
-        binaries,
-        setup_text,
-        is_wheel,
-        mut findings,
-        modules: own_modules,
-        mut scripts,
-        called,
-        mut jobs,
-        ..
-    } = c;
     // Top-level modules a `.pth` imports run at every start: their role is
-    // known once every `.pth` is. Then every text member is analysed.
-    let startup_modules: Vec<String> = pth
+    // known once every `.pth` is.
+    let startup_modules: Vec<String> = c
+        .pth
         .iter()
         .flat_map(|(_, data)| pth_imports(&String::from_utf8_lossy(data)))
         .collect();
-    let streamed = jobs.len();
-    jobs.extend(deferred.into_iter().map(|(path, data)| Job {
-        role: analyze::role(&path, &startup_modules),
-        path,
-        data,
-        script: false,
-    }));
-    let mut analysed = analyze_all(rules, &jobs).into_iter();
-    for (job, results) in jobs.iter().zip(analysed.by_ref()).take(streamed) {
-        for f in results {
-            if job.script {
-                scripts.push((job.path.clone(), f));
-            } else {
-                findings.push((Some(job.path.clone()), f));
-            }
-        }
+    for (path, data) in std::mem::take(&mut c.deferred) {
+        queue.push(Job {
+            role: analyze::role(&path, &startup_modules),
+            path,
+            data,
+            script: false,
+            deferred: true,
+        });
     }
-    let mut out = ArchiveScan {
-        members: contents.members,
-        incomplete: contents.incomplete,
-        gaps: contents.gaps.clone(),
-        findings,
-    };
-    for a in &contents.anomalies {
-        // Odd but harmless entries (test fixtures that are archives, links that
-        // stay inside the archive) are recorded without noise; dangerous ones are high.
-        let in_tests = a
-            .path
-            .as_deref()
-            .is_some_and(|p| analyze::role(p, &[]) == analyze::Role::Test);
-        let severity = if a.dangerous {
-            Severity::High
-        } else if in_tests {
-            Severity::Info
-        } else if a.what.starts_with("symbolic link") || a.what.starts_with("hard link") {
-            Severity::Low
-        } else {
-            Severity::Medium
-        };
-        out.findings.push((
-            a.path.clone(),
-            MemberFinding {
-                rule: RuleId::ArchiveAnomaly,
-                severity,
-                confidence: Confidence::High,
-                line: None,
-                message: a.what.clone(),
-                evidence: Vec::new(),
-            },
-        ));
-    }
-    for (path, data) in &pth {
-        out.findings.extend(
-            pth_findings(rules, path, data, &own_modules)
-                .into_iter()
-                .map(|f| (Some(path.clone()), f)),
-        );
-    }
-    for (job, results) in jobs.iter().skip(streamed).zip(analysed) {
-        for f in results {
-            out.findings.push((Some(job.path.clone()), f));
-        }
-    }
-    let pure = !is_wheel || pure_wheel(filename);
-    if pure {
-        for (path, size, kind) in binaries {
-            let base = path.rsplit('/').next().unwrap_or(&path);
-            let used_at_install = names_file(&setup_text, base);
-            out.findings.push((
-                Some(path.clone()),
-                MemberFinding {
-                    rule: RuleId::BinaryPayload,
-                    severity: if used_at_install {
-                        Severity::High
-                    } else {
-                        Severity::Medium
-                    },
-                    confidence: Confidence::Medium,
-                    line: None,
-                    message: format!(
-                        "{kind} ({size} bytes) in a {}{}",
-                        if is_wheel {
-                            "pure-Python wheel"
-                        } else {
-                            "source distribution"
-                        },
-                        if used_at_install {
-                            ", named by setup.py"
-                        } else {
-                            ""
-                        }
-                    ),
-                    evidence: vec![("size".into(), size.to_string())],
-                },
-            ));
-        }
-    }
-    // A script setup.py does not name (CI helpers, tooling) does not run on
-    // install or import: medium at most.
-    for (path, mut f) in scripts {
-        let base = path.rsplit('/').next().unwrap_or(&path);
-        if !names_file(&setup_text, base) {
-            // Said on every such finding, so that nothing later (a release
-            // diff) lifts it again.
-            f.severity = f.severity.min(Severity::Medium);
-            f.evidence.push((
-                "runs".into(),
-                "only if someone runs this script: setup.py does not name it".into(),
-            ));
-        }
-        out.findings.push((Some(path), f));
-    }
-    // An inner archive named by a `.pth` file or setup.py is on the import
-    // path or run at install: what is in it runs like the rest.
-    let mut launchers = setup_text.clone();
-    for (_, data) in pth.iter().filter(|(p, _)| !p.contains("!/")) {
-        launchers.push_str(&String::from_utf8_lossy(data));
-    }
-    analyze::uncap_called(&mut out.findings, &called);
-    cap_nested(&mut out.findings, &launchers);
-    Ok(out)
+    (contents, c)
 }
 
 /// What is inside an inner archive runs only if the package unpacks or

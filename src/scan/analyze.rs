@@ -147,6 +147,23 @@ fn alias_exec() -> Option<&'static Regex> {
     .as_ref()
 }
 
+/// Whether [`alias_exec`] can match: `builtins` is named, or a line ends
+/// in `exec` or `eval` (the expression has no literal prefix, so it is
+/// asked only then).
+fn may_alias_exec(text: &[u8]) -> bool {
+    if memchr::memmem::find(text, b"builtins").is_some() {
+        return true;
+    }
+    [&b"exec"[..], b"eval"].iter().any(|word| {
+        memchr::memmem::find_iter(text, word).any(|at| {
+            text[at + word.len()..]
+                .iter()
+                .take_while(|b| **b != b'\n')
+                .all(u8::is_ascii_whitespace)
+        })
+    })
+}
+
 /// The 1-based line of a byte offset.
 fn line_at(text: &[u8], offset: usize) -> u32 {
     let n = text[..offset.min(text.len())]
@@ -175,34 +192,37 @@ fn bare_environ_dump() -> Option<&'static Regex> {
 fn blobs_and_hidden(text: &[u8]) -> (Vec<u32>, Vec<u32>) {
     let mut blobs = Vec::new();
     let mut hidden = Vec::new();
-    let mut line = 1u32;
-    let mut run = 0usize;
-    let mut spaces = 0usize;
-    let mut blob_line_done = false;
-    for &b in text {
-        if b == b'\n' {
-            line += 1;
-            run = 0;
-            spaces = 0;
-            blob_line_done = false;
+    let mut start = 0;
+    for (n, line_end) in memchr::memchr_iter(b'\n', text)
+        .chain(std::iter::once(text.len()))
+        .enumerate()
+    {
+        let line = &text[start..line_end];
+        start = line_end + 1;
+        // Both need a run of 150 bytes or more: most lines are shorter.
+        if line.len() < 150 {
             continue;
         }
-        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' || b == b'\\' {
-            run += 1;
-            if run == 512 && !blob_line_done {
-                blobs.push(line);
-                blob_line_done = true;
+        let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
+        let (mut run, mut spaces, mut blob) = (0usize, 0usize, false);
+        for &b in line {
+            if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' || b == b'\\' {
+                run += 1;
+                if run == 512 && !blob {
+                    blobs.push(line_no);
+                    blob = true;
+                }
+            } else {
+                run = 0;
             }
-        } else {
-            run = 0;
-        }
-        if b == b' ' || b == b'\t' {
-            spaces += 1;
-        } else {
-            if spaces >= 150 && hidden.last() != Some(&line) {
-                hidden.push(line);
+            if b == b' ' || b == b'\t' {
+                spaces += 1;
+            } else {
+                if spaces >= 150 && hidden.last() != Some(&line_no) {
+                    hidden.push(line_no);
+                }
+                spaces = 0;
             }
-            spaces = 0;
         }
     }
     (blobs, hidden)
@@ -375,13 +395,6 @@ fn install_hook_by_calls(out: &mut [MemberFinding], calls: &[(u32, String, bool)
 /// (not indented) of other files. Another file's function of that name
 /// runs unasked too (`from .core import run; run()` in `__init__.py`).
 pub fn unasked_call_names(text: &[u8], role: Role) -> Vec<String> {
-    static CALL: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(call) = CALL
-        .get_or_init(|| Regex::new(r"(?-u)([A-Za-z_][A-Za-z0-9_]*)\s*\(").ok())
-        .as_ref()
-    else {
-        return Vec::new();
-    };
     if role == Role::Test {
         return Vec::new();
     }
@@ -395,11 +408,7 @@ pub fn unasked_call_names(text: &[u8], role: Role) -> Vec<String> {
         {
             continue;
         }
-        for c in call.captures_iter(line).take(16) {
-            if let Some(m) = c.get(1) {
-                out.push(String::from_utf8_lossy(m.as_bytes()).into_owned());
-            }
-        }
+        out.extend(called_names(line).take(16));
         if out.len() > 4096 {
             break;
         }
@@ -409,28 +418,76 @@ pub fn unasked_call_names(text: &[u8], role: Role) -> Vec<String> {
     out
 }
 
+/// The names called in a line (`name(` or `name (`), in order: the last
+/// word of every run of word characters followed by an opening parenthesis,
+/// without its leading digits.
+fn called_names(line: &[u8]) -> impl Iterator<Item = String> + '_ {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < line.len() {
+            if !word(line[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < line.len() && word(line[i]) {
+                i += 1;
+            }
+            let end = i;
+            let mut j = i;
+            while j < line.len() && line[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if line.get(j) != Some(&b'(') {
+                continue;
+            }
+            let name = &line[start..end];
+            let name = &name[name.iter().take_while(|b| b.is_ascii_digit()).count()..];
+            if !name.is_empty() {
+                return Some(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        None
+    })
+}
+
 /// The modules a Python file imports, by their last component
 /// (`from .core import run` -> `core`; `import a.b as c` -> `b`).
 pub fn imported_stems(text: &[u8]) -> Vec<String> {
-    static IMPORT: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(re) = IMPORT
-        .get_or_init(|| {
-            Regex::new(r"(?-u)(?m)^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))")
-                .ok()
-        })
-        .as_ref()
-    else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = re
-        .captures_iter(text)
-        .take(4096)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
-        .filter_map(|m| {
-            let s = String::from_utf8_lossy(m.as_bytes());
-            s.rsplit('.').find(|p| !p.is_empty()).map(str::to_string)
-        })
-        .collect();
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.';
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut out = Vec::new();
+    for line in text.split(|b| *b == b'\n') {
+        let line = &line[line.iter().take_while(|b| blank(b)).count()..];
+        let (rest, from) = if let Some(r) = line.strip_prefix(b"from") {
+            (r, true)
+        } else if let Some(r) = line.strip_prefix(b"import") {
+            (r, false)
+        } else {
+            continue;
+        };
+        let gap = rest.iter().take_while(|b| blank(b)).count();
+        let name_len = rest[gap..].iter().take_while(|b| word(b)).count();
+        if gap == 0 || name_len == 0 {
+            continue;
+        }
+        let name = &rest[gap..gap + name_len];
+        if from {
+            let after = &rest[gap + name_len..];
+            let gap2 = after.iter().take_while(|b| blank(b)).count();
+            if gap2 == 0 || !after[gap2..].starts_with(b"import") {
+                continue;
+            }
+        }
+        let name = String::from_utf8_lossy(name);
+        if let Some(stem) = name.rsplit('.').find(|p| !p.is_empty()) {
+            out.push(stem.to_string());
+        }
+        if out.len() >= 4096 {
+            break;
+        }
+    }
     out.sort();
     out.dedup();
     out
@@ -963,7 +1020,8 @@ fn v2_findings(
 fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
     let mut hits = rules.scan(text, 64);
     // `b = exec` ... `b(data)`: calls through an alias are exec calls.
-    for caps in alias_exec().into_iter().flat_map(|r| r.captures_iter(text)) {
+    let aliases = may_alias_exec(text).then(alias_exec).flatten();
+    for caps in aliases.into_iter().flat_map(|r| r.captures_iter(text)) {
         let Some(name) = caps.get(1).or_else(|| caps.get(2)) else {
             continue;
         };
@@ -1450,16 +1508,44 @@ fn snippet_at_line(text: &[u8], line: u32) -> String {
     snippet(text, offset)
 }
 
+/// Quoted runs of at least 24 base64 characters (with up to two `=`), with
+/// their offsets: `'...'` or `"..."`.
+fn quoted_base64(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let quote = |b: u8| b == b'\'' || b == b'"';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < text.len() {
+            if !quote(text[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i + 1;
+            let mut j = start;
+            while j < text.len() && b64(text[j]) {
+                j += 1;
+            }
+            let run = j - start;
+            let mut k = j;
+            while k < text.len() && k < j + 2 && text[k] == b'=' {
+                k += 1;
+            }
+            if run >= 24 && text.get(k).copied().is_some_and(quote) {
+                i = k + 1;
+                return Some((start, &text[start..k]));
+            }
+            // No quote inside the run: the next candidate is after it.
+            i = j.max(i + 1);
+        }
+        None
+    })
+}
+
 /// Decodes base64 string literals and looks for code in them: the line of the
 /// first literal that hides sinks, processes, downloads, exec or secrets.
 fn hidden_in_base64(rules: &Rules, text: &[u8]) -> Option<(u32, String)> {
-    static LIT: OnceLock<Option<Regex>> = OnceLock::new();
-    let lit = LIT
-        .get_or_init(|| Regex::new(r#"(?-u)['"]([A-Za-z0-9+/]{24,}={0,2})['"]"#).ok())
-        .as_ref()?;
-    for m in lit.captures_iter(text).take(256) {
-        let Some(g) = m.get(1) else { continue };
-        let Some(decoded) = base64_decode(g.as_bytes()) else {
+    for (start, g) in quoted_base64(text).take(256) {
+        let Some(decoded) = base64_decode(g) else {
             continue;
         };
         if decoded
@@ -1495,7 +1581,7 @@ fn hidden_in_base64(rules: &Rules, text: &[u8]) -> Option<(u32, String)> {
                 || w.eq_ignore_ascii_case(b"https")
         });
         if !kinds.is_empty() || looks_like_command {
-            let line = line_at(text, g.start());
+            let line = line_at(text, start);
             let what = if kinds.is_empty() {
                 "names a download command or URL".to_string()
             } else {
@@ -1558,6 +1644,123 @@ fn source_words(rules: &Rules, sources: &[&Hit]) -> String {
 mod tests {
     use super::*;
     use crate::scan::rules::rules;
+
+    /// The hand-written scanners find what the regular expressions they
+    /// replaced found (they are several times faster on large files).
+    mod scanners {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn by_regex(re: &str, text: &[u8]) -> Vec<(usize, Vec<u8>)> {
+            let re = Regex::new(re).unwrap();
+            re.captures_iter(text)
+                .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| (m.start(), m.as_bytes().to_vec()))
+                .collect()
+        }
+
+        fn check(text: &[u8]) {
+            let quoted: Vec<(usize, Vec<u8>)> =
+                quoted_base64(text).map(|(s, g)| (s, g.to_vec())).collect();
+            assert_eq!(
+                quoted,
+                by_regex(r#"(?-u)['"]([A-Za-z0-9+/]{24,}={0,2})['"]"#, text),
+                "{text:?}"
+            );
+            for line in text.split(|b| *b == b'\n') {
+                let names: Vec<Vec<u8>> = called_names(line).map(String::into_bytes).collect();
+                let expected: Vec<Vec<u8>> = by_regex(r"(?-u)([A-Za-z_][A-Za-z0-9_]*)\s*\(", line)
+                    .into_iter()
+                    .map(|(_, n)| n)
+                    .collect();
+                assert_eq!(names, expected, "{line:?}");
+            }
+            let mut stems: Vec<String> = by_regex(
+                r"(?-u)(?m)^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))",
+                text,
+            )
+            .into_iter()
+            .filter_map(|(_, m)| {
+                let s = String::from_utf8_lossy(&m).into_owned();
+                s.rsplit('.').find(|p| !p.is_empty()).map(str::to_string)
+            })
+            .collect();
+            stems.sort();
+            stems.dedup();
+            assert_eq!(imported_stems(text), stems, "{text:?}");
+        }
+
+        /// Byte by byte, as the lexical engine first did it.
+        fn blobs_and_hidden_reference(text: &[u8]) -> (Vec<u32>, Vec<u32>) {
+            let (mut blobs, mut hidden) = (Vec::new(), Vec::new());
+            let (mut line, mut run, mut spaces, mut done) = (1u32, 0usize, 0usize, false);
+            for &b in text {
+                if b == b'\n' {
+                    (line, run, spaces, done) = (line + 1, 0, 0, false);
+                    continue;
+                }
+                if b.is_ascii_alphanumeric() || b"+/=\\".contains(&b) {
+                    run += 1;
+                    if run == 512 && !done {
+                        blobs.push(line);
+                        done = true;
+                    }
+                } else {
+                    run = 0;
+                }
+                if b == b' ' || b == b'\t' {
+                    spaces += 1;
+                } else {
+                    if spaces >= 150 && hidden.last() != Some(&line) {
+                        hidden.push(line);
+                    }
+                    spaces = 0;
+                }
+            }
+            (blobs, hidden)
+        }
+
+        #[test]
+        fn blobs_and_hidden_agree_with_the_byte_loop() {
+            let blob = "QUJD".repeat(200);
+            let gap = " ".repeat(160);
+            for text in [
+                format!("x = 1\ny = '{blob}'\n{gap}import os\n"),
+                format!("{blob}\n\n{gap}\n{gap}x{gap}y\n'{}'", &blob[..511]),
+                format!("{gap}\t{gap}z"),
+                String::new(),
+            ] {
+                assert_eq!(
+                    blobs_and_hidden(text.as_bytes()),
+                    blobs_and_hidden_reference(text.as_bytes()),
+                    "{text:?}"
+                );
+            }
+        }
+
+        #[test]
+        fn known_cases() {
+            for text in [
+                "x = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo='\n",
+                "x = \"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo===\"\n'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY'",
+                "'short' 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY''QUJDREVGR0hJSktMTU5PUFFSU1RVVldY'",
+                "setup(name='x', cmdclass={'install': run(1)})\n9abc (2) a1b(3)",
+                "from .core import run\nimport a.b as c\n  from x.y  import z\nfromage import q\nimport\tos.path.\n",
+                "from os import environ\nimportlib.import_module('x')\nfrom . import y\n",
+            ] {
+                check(text.as_bytes());
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn agree_with_the_regular_expressions(
+                text in "([ \t\n'\"(=.]|from|import|def|[a-c0-9_+/]{1,30}|QUJDREVGR0hJSktMTU5PUFFSU1RVVldY){0,40}"
+            ) {
+                check(text.as_bytes());
+            }
+        }
+    }
 
     /// Asserts that `text` at `path` is reported under `rule` at `severity`,
     /// showing what was reported when it is not.

@@ -26,6 +26,7 @@ pub use facts::TEXT as FACTS_TEXT;
 pub use flow::Flow;
 pub use fold::Value;
 pub use leak::{Leak, Source, SourceKind};
+pub use parse::on_big_stack;
 pub use reach::Reach;
 
 /// Code an executor runs from folded (decoded, joined, reversed...) data.
@@ -145,16 +146,75 @@ const SOURCE_WORDS: &[&str] = &[
     "leveldb",
     "tdata",
     "allet",
-    "Exodus",
-    "Electrum",
-    "atomic",
-    "Armory",
-    "Bitcoin",
-    "Ethereum",
-    "Zcash",
-    "Monero",
+    // Wallet directories (the store-path facts want a separator after the
+    // name), in both usual cases.
+    "Exodus/",
+    "Exodus\\",
+    "Exodus\"",
+    "Exodus'",
+    "exodus/",
+    "exodus\\",
+    "exodus\"",
+    "exodus'",
+    "Electrum/",
+    "Electrum\\",
+    "Electrum\"",
+    "Electrum'",
+    "electrum/",
+    "electrum\\",
+    "electrum\"",
+    "electrum'",
+    "Atomic/",
+    "Atomic\\",
+    "Atomic\"",
+    "Atomic'",
+    "atomic/",
+    "atomic\\",
+    "atomic\"",
+    "atomic'",
+    "Armory/",
+    "Armory\\",
+    "Armory\"",
+    "Armory'",
+    "armory/",
+    "armory\\",
+    "armory\"",
+    "armory'",
+    "Bitcoin/",
+    "Bitcoin\\",
+    "Bitcoin\"",
+    "Bitcoin'",
+    "bitcoin/",
+    "bitcoin\\",
+    "bitcoin\"",
+    "bitcoin'",
+    "Ethereum/",
+    "Ethereum\\",
+    "Ethereum\"",
+    "Ethereum'",
+    "ethereum/",
+    "ethereum\\",
+    "ethereum\"",
+    "ethereum'",
+    "Zcash/",
+    "Zcash\\",
+    "Zcash\"",
+    "Zcash'",
+    "zcash/",
+    "zcash\\",
+    "zcash\"",
+    "zcash'",
+    "Monero/",
+    "Monero\\",
+    "Monero\"",
+    "Monero'",
+    "monero/",
+    "monero\\",
+    "monero\"",
+    "monero'",
     "keystore",
     "MetaMask",
+    "metamask",
     "nkbihfbeogaeaoehlefnkodbefgpgknn",
     "keychain",
     "Firefox",
@@ -164,7 +224,9 @@ const SOURCE_WORDS: &[&str] = &[
     "discord",
     "printenv",
     "whoami",
-    "hostname",
+    // The `hostname` command in a command line.
+    "(hostname)",
+    "`hostname`",
     "$HOME",
     "$USER",
     "env |",
@@ -173,7 +235,10 @@ const SOURCE_WORDS: &[&str] = &[
     "rivate_key",
     "rivkey",
     "nemonic",
-    "seed",
+    // Wallet parameters (`seed_phrase`, `seedwords`).
+    "seed_",
+    "seedphrase",
+    "seedwords",
     "recovery_",
 ];
 
@@ -199,32 +264,99 @@ const SINK_WORDS: &[&str] = &[
     "curl",
     "wget",
     "nslookup",
-    "dig ",
-    "ping ",
+    // Network tools in a command line, as the command-tools fact finds
+    // them: after a space, a quote or a path separator.
+    " dig ",
+    "\"dig ",
+    "'dig ",
+    "/dig ",
+    "\\dig ",
+    " ping ",
+    "\"ping ",
+    "'ping ",
+    "/ping ",
+    "\\ping ",
     "Invoke-",
-    "iwr ",
-    "irm ",
+    " iwr ",
+    "\"iwr ",
+    "'iwr ",
+    "/iwr ",
+    "\\iwr ",
+    " irm ",
+    "\"irm ",
+    "'irm ",
+    "/irm ",
+    "\\irm ",
 ];
 
-static SOURCES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
-static SINKS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+/// What a file's words allow, found in one pass before anything is parsed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Gates {
+    /// An executor word ([`EXECUTORS`]).
+    hiding: bool,
+    /// A fetcher word ([`FETCHERS`]).
+    fetching: bool,
+    /// A source word ([`SOURCE_WORDS`]).
+    source: bool,
+    /// A sink word ([`SINK_WORDS`]).
+    sink: bool,
+}
 
-/// Whether `text` has one of `words` (one automaton pass).
-fn has_any(
-    cell: &std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
-    words: &[&str],
-    text: &str,
-) -> bool {
-    // An NFA: building a DFA costs more than the few files it would speed up.
-    let build = || {
+/// The word lists, in the order of the bits of a pattern's category.
+const GATE_LISTS: [&[&str]; 4] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS];
+
+/// One automaton over every gate word, with each pattern's lists as bits.
+fn gate_automaton() -> Option<&'static (aho_corasick::AhoCorasick, Vec<u8>)> {
+    static CELL: std::sync::OnceLock<Option<(aho_corasick::AhoCorasick, Vec<u8>)>> =
+        std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut words: Vec<&str> = Vec::new();
+        let mut bits: Vec<u8> = Vec::new();
+        for (bit, list) in GATE_LISTS.iter().enumerate() {
+            for w in *list {
+                match words.iter().position(|x| x == w) {
+                    Some(i) => bits[i] |= 1 << bit,
+                    None => {
+                        words.push(w);
+                        bits.push(1 << bit);
+                    }
+                }
+            }
+        }
+        // A DFA: a few hundred bytes of patterns, built once per process,
+        // searched at memory speed.
         aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(words)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&words)
             .ok()
+            .map(|ac| (ac, bits))
+    })
+    .as_ref()
+}
+
+/// Which gate lists have a word in `text` (one pass, stopping when all do).
+fn gates(text: &str) -> Gates {
+    let has = |list: &[&str]| list.iter().any(|w| text.contains(w));
+    let Some((ac, bits)) = gate_automaton() else {
+        return Gates {
+            hiding: has(EXECUTORS),
+            fetching: has(FETCHERS),
+            source: has(SOURCE_WORDS),
+            sink: has(SINK_WORDS),
+        };
     };
-    match cell.get_or_init(build) {
-        Some(ac) => ac.is_match(text),
-        None => words.iter().any(|w| text.contains(w)),
+    let mut found = 0u8;
+    for m in ac.find_overlapping_iter(text) {
+        found |= bits[m.pattern().as_usize()];
+        if found == 0b1111 {
+            break;
+        }
+    }
+    Gates {
+        hiding: found & 1 != 0,
+        fetching: found & 2 != 0,
+        source: found & 4 != 0,
+        sink: found & 8 != 0,
     }
 }
 
@@ -245,10 +377,13 @@ pub struct Want {
 /// data that reaches something that runs it, and the data worth stealing
 /// that reaches a way out.
 pub fn analyse(text: &str, want: Want) -> Analysis {
-    let hiding = EXECUTORS.iter().any(|w| text.contains(w));
-    let fetching = FETCHERS.iter().any(|w| text.contains(w));
-    let leaking = (want.beacons || has_any(&SOURCES, SOURCE_WORDS, text))
-        && has_any(&SINKS, SINK_WORDS, text);
+    let Gates {
+        hiding,
+        fetching,
+        source,
+        sink,
+    } = gates(text);
+    let leaking = (want.beacons || source) && sink;
     if !hiding && !fetching && !leaking && !want.reach && !want.script {
         return Analysis::default();
     }

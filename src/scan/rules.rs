@@ -130,8 +130,9 @@ pub struct Rules {
     /// The indicators.
     pub indicators: Vec<Indicator>,
     prefilter: AhoCorasick,
-    /// Literal pattern index -> indicator index.
-    literal_owner: Vec<usize>,
+    /// Literal pattern index -> the indicators that require it (a literal
+    /// several indicators share is one pattern).
+    literal_owners: Vec<Vec<usize>>,
 }
 
 static RULES: OnceLock<Result<Rules, String>> = OnceLock::new();
@@ -143,8 +144,8 @@ pub fn rules() -> Result<&'static Rules, String> {
 
 fn compile() -> Result<Rules, String> {
     let mut indicators = Vec::new();
-    let mut literals = Vec::new();
-    let mut literal_owner = Vec::new();
+    let mut literals: Vec<String> = Vec::new();
+    let mut literal_owners: Vec<Vec<usize>> = Vec::new();
     for (name, text) in FILES {
         let file: File = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
         for w in file.indicator {
@@ -162,8 +163,14 @@ fn compile() -> Result<Rules, String> {
                 .build()
                 .map_err(|e| format!("{name}: {}: {e}", w.id))?;
             for l in w.literals {
-                literals.push(l);
-                literal_owner.push(indicators.len());
+                let owner = indicators.len();
+                match literals.iter().position(|k| k.eq_ignore_ascii_case(&l)) {
+                    Some(k) => literal_owners[k].push(owner),
+                    None => {
+                        literals.push(l);
+                        literal_owners.push(vec![owner]);
+                    }
+                }
             }
             indicators.push(Indicator {
                 id: w.id,
@@ -178,12 +185,13 @@ fn compile() -> Result<Rules, String> {
     let prefilter = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
         .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&literals)
         .map_err(|e| format!("rule literals: {e}"))?;
     Ok(Rules {
         indicators,
         prefilter,
-        literal_owner,
+        literal_owners,
     })
 }
 
@@ -201,10 +209,7 @@ pub struct Hit {
 impl Rules {
     /// Every indicator match in `text`, in order; at most `cap` per indicator.
     pub fn scan(&self, text: &[u8], cap: usize) -> Vec<Hit> {
-        let mut wanted = vec![false; self.indicators.len()];
-        for m in self.prefilter.find_overlapping_iter(text) {
-            wanted[self.literal_owner[m.pattern().as_usize()]] = true;
-        }
+        let wanted = self.wanted(text);
         let mut hits = Vec::new();
         let mut newlines: Option<Vec<usize>> = None;
         for (i, ind) in self.indicators.iter().enumerate() {
@@ -223,6 +228,20 @@ impl Rules {
         }
         hits.sort_by_key(|h| (h.offset, h.indicator));
         hits
+    }
+
+    /// Which indicators have one of their literals in `text`: an overlapping
+    /// search, so that no literal hides inside another's match. The
+    /// automaton is a DFA (a few hundred short literals, built once per
+    /// process): several times faster than the default NFA here.
+    fn wanted(&self, text: &[u8]) -> Vec<bool> {
+        let mut wanted = vec![false; self.indicators.len()];
+        for m in self.prefilter.find_overlapping_iter(text) {
+            for &o in &self.literal_owners[m.pattern().as_usize()] {
+                wanted[o] = true;
+            }
+        }
+        wanted
     }
 
     /// Indicators of a kind (for docs).
@@ -274,5 +293,45 @@ mod tests {
             }
         }
         assert_eq!(version().len(), 16);
+    }
+
+    /// The prefilter wants exactly the indicators one of whose literals the
+    /// text contains, also when literals overlap, nest or share a prefix.
+    #[test]
+    fn prefilter_wants_every_indicator_whose_literal_occurs() {
+        let rules = rules().unwrap();
+        let literals: Vec<(usize, String)> = FILES
+            .iter()
+            .flat_map(|(_, text)| toml::from_str::<File>(text).unwrap().indicator)
+            .enumerate()
+            .flat_map(|(i, w)| w.literals.into_iter().map(move |l| (i, l)))
+            .collect();
+        let mut texts: Vec<String> = rules
+            .indicators
+            .iter()
+            .flat_map(|i| i.matches.iter().chain(&i.non_matches).cloned())
+            .collect();
+        // Each literal glued to every other, both ways round, overlapping by
+        // one byte where they can: no literal may hide another.
+        for (_, a) in &literals {
+            for (_, b) in &literals {
+                texts.push(format!("{a}{b}"));
+                for k in 1..a.len().min(b.len()) {
+                    if a[a.len() - k..].eq_ignore_ascii_case(&b[..k]) {
+                        texts.push(format!("{a}{}", &b[k..]));
+                    }
+                }
+            }
+        }
+        for text in &texts {
+            let lower = text.to_ascii_lowercase();
+            let mut expected = vec![false; rules.indicators.len()];
+            for (i, l) in &literals {
+                if lower.contains(&l.to_ascii_lowercase()) {
+                    expected[*i] = true;
+                }
+            }
+            assert_eq!(rules.wanted(text.as_bytes()), expected, "{text:?}");
+        }
     }
 }

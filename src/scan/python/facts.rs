@@ -1,7 +1,7 @@
 //! The facts of the flows pass, from `rules/flows.toml`: sources, sinks and
 //! host classes, by qualified name. Embedded at build time, compiled once.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexBuilder};
@@ -107,7 +107,7 @@ fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
 
 fn load() -> Result<Facts, String> {
     let w: Wire = toml::from_str(TEXT).map_err(|e| format!("rules/flows.toml: {e}"))?;
-    let mut source_calls = HashMap::new();
+    let mut source_calls = HashMap::default();
     for (names, kind) in [
         (&w.sources.named_env, SourceCall::NamedEnv),
         (&w.sources.host_info, SourceCall::HostInfo),
@@ -119,7 +119,7 @@ fn load() -> Result<Facts, String> {
             source_calls.insert(n.clone(), kind);
         }
     }
-    let mut sinks = HashMap::new();
+    let mut sinks = HashMap::default();
     for (names, kind) in [
         (&w.sinks.http, "http"),
         (&w.sinks.socket, "socket"),

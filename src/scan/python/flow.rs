@@ -7,7 +7,7 @@
 //! Flow-insensitive within a file: a name is tainted if any assignment
 //! taints it, which is what fetch-write-run code needs and no more.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};

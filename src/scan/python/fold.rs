@@ -3,7 +3,7 @@
 //! transforms that hide code. Flow-insensitive: a name is what its last
 //! assignment in the file makes it, which is what hiding code relies on.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
@@ -70,7 +70,7 @@ const BUDGET: usize = 1_000_000;
 impl Env {
     fn new() -> Self {
         Self {
-            names: HashMap::new(),
+            names: HashMap::default(),
             budget: std::cell::Cell::new(BUDGET),
         }
     }

@@ -11,7 +11,7 @@
 //! Flow-insensitive within a scope, to a bounded fixpoint: what stealers do
 //! (collect, encode, send) and not more.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};
@@ -214,7 +214,7 @@ struct Pass<'a> {
     /// The first stealer-only source the file reads, wherever it goes.
     store_seen: std::cell::RefCell<Option<Source>>,
     /// Bare names of every key bound in any scope.
-    bound: std::collections::HashSet<String>,
+    bound: rustc_hash::FxHashSet<String>,
     /// What each string literal (by offset) names: asked once, not on
     /// every pass.
     literal_kinds: std::cell::RefCell<HashMap<usize, Option<SourceKind>>>,
@@ -1104,8 +1104,8 @@ pub(super) fn leaks(
     env.refill();
     // The file's functions (found by the reach pass): scope ids by start
     // offset, and by name.
-    let mut scope_of = HashMap::new();
-    let mut funcs: HashMap<String, Vec<Func>> = HashMap::new();
+    let mut scope_of = HashMap::default();
+    let mut funcs: HashMap<String, Vec<Func>> = HashMap::default();
     for (id, f) in reach.functions().iter().enumerate() {
         scope_of.insert(f.start, id);
         funcs.entry(f.name.clone()).or_default().push(Func {
@@ -1124,11 +1124,11 @@ pub(super) fn leaks(
         env,
         facts,
         lines,
-        names: HashMap::new(),
-        instances: HashMap::new(),
-        paths: HashMap::new(),
-        hosts: HashMap::new(),
-        loops: HashMap::new(),
+        names: HashMap::default(),
+        instances: HashMap::default(),
+        paths: HashMap::default(),
+        hosts: HashMap::default(),
+        loops: HashMap::default(),
         funcs,
         scope_of,
         scope: Vec::new(),
@@ -1136,9 +1136,9 @@ pub(super) fn leaks(
         record: false,
         leaks: Vec::new(),
         store_seen: std::cell::RefCell::new(None),
-        bound: std::collections::HashSet::new(),
-        literal_kinds: std::cell::RefCell::new(HashMap::new()),
-        resolutions: std::cell::RefCell::new(HashMap::new()),
+        bound: rustc_hash::FxHashSet::default(),
+        literal_kinds: std::cell::RefCell::new(HashMap::default()),
+        resolutions: std::cell::RefCell::new(HashMap::default()),
     };
     // Parameters named for wallet secrets hold them, whoever calls.
     let mut seeds = Vec::new();

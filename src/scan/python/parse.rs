@@ -14,23 +14,36 @@ const MAX_CHAIN: usize = 20_000;
 /// The stack of the parsing thread (reserved, not committed).
 const STACK: usize = 256 * 1024 * 1024;
 
-/// Why a file is not parsed, if a cap says so. The tokens decide (a string
-/// is one token, whatever brackets or operators it holds): bracket nesting,
-/// and per logical line the tokens that nest the tree one level more each
-/// (`a.b.c`, `1+1+1`, `f()()`, `not not x`, `lambda: lambda: ...`), since
-/// the parser, the passes and dropping the tree all recurse on them.
+/// Files up to this size are parsed before the caps are checked, on the
+/// parser's tokens: a nesting level takes at least one byte, and the parser
+/// was measured to survive 64,000 levels of every nesting construct in an
+/// 8 MiB stack, so a file this size cannot overflow [`STACK`] (a bound with a
+/// margin of 16). Larger files are lexed once first.
+const PARSE_FIRST: usize = 1024 * 1024;
+
+/// Why a file is not parsed, if a cap says so, lexing it first.
 fn precheck(text: &str) -> Option<&'static str> {
-    use ruff_python_ast::token::TokenKind as T;
     if text.len() > MAX_SOURCE {
         return Some("larger than the parse cap");
     }
     let mut lexer = ruff_python_parser::lexer::lex(text, Mode::Module);
+    caps(std::iter::from_fn(|| {
+        let kind = lexer.next_token();
+        (kind != ruff_python_ast::token::TokenKind::EndOfFile).then_some(kind)
+    }))
+}
+
+/// Why a file is not parsed, if a cap says so. The tokens decide (a string
+/// is one token, whatever brackets or operators it holds): bracket nesting,
+/// and per logical line the tokens that nest the tree one level more each
+/// (`a.b.c`, `1+1+1`, `f()()`, `not not x`, `lambda: lambda: ...`), since
+/// the passes and dropping the tree recurse on them.
+fn caps(tokens: impl Iterator<Item = ruff_python_ast::token::TokenKind>) -> Option<&'static str> {
+    use ruff_python_ast::token::TokenKind as T;
     let (mut depth, mut chain) = (0usize, 0usize);
     let mut previous = T::Newline;
-    loop {
-        let kind = lexer.next_token();
+    for kind in tokens {
         match kind {
-            T::EndOfFile => return None,
             T::Newline => chain = 0,
             T::Lpar | T::Lsqb | T::Lbrace => {
                 depth += 1;
@@ -77,6 +90,31 @@ fn precheck(text: &str) -> Option<&'static str> {
         }
         previous = kind;
     }
+    None
+}
+
+thread_local! {
+    /// Whether this thread was started by [`on_big_stack`].
+    static BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on a thread with the parser's large stack, where every parse
+/// runs in place (one thread for many files, not one per file). When no
+/// thread can be started, `f` runs here and each parse starts its own.
+pub fn on_big_stack<R: Send>(f: impl Fn() -> R + Send + Sync) -> R {
+    if BIG_STACK.with(std::cell::Cell::get) {
+        return f();
+    }
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, || {
+                BIG_STACK.with(|b| b.set(true));
+                f()
+            })
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    spawned.unwrap_or_else(|_| f())
 }
 
 /// Parses `text` and runs `f` on the tree (and whether the parser reported
@@ -85,20 +123,34 @@ pub fn with_module<R: Send>(
     text: &str,
     f: impl FnOnce(&ModModule, bool) -> R + Send,
 ) -> Result<R, &'static str> {
-    if let Some(why) = precheck(text) {
+    if text.len() > PARSE_FIRST
+        && let Some(why) = precheck(text)
+    {
         return Err(why);
+    }
+    let parse = || {
+        let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+        if let Some(why) = caps(
+            parsed
+                .tokens()
+                .iter()
+                .map(ruff_python_ast::token::Token::kind),
+        ) {
+            return Err(why);
+        }
+        let partial = !parsed.errors().is_empty();
+        match parsed.try_into_module() {
+            Some(m) => Ok(f(m.syntax(), partial)),
+            None => Err("not a module"),
+        }
+    };
+    if BIG_STACK.with(std::cell::Cell::get) {
+        return parse();
     }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .stack_size(STACK)
-            .spawn_scoped(scope, || {
-                let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
-                let partial = !parsed.errors().is_empty();
-                match parsed.try_into_module() {
-                    Some(m) => Ok(f(m.syntax(), partial)),
-                    None => Err("not a module"),
-                }
-            });
+            .spawn_scoped(scope, parse);
         match handle {
             Ok(h) => h.join().unwrap_or(Err("the parser failed")),
             Err(_) => Err("no thread for the parser"),
@@ -141,29 +193,44 @@ fn docstrings(body: &[ruff_python_ast::Stmt]) -> Vec<(usize, usize)> {
 pub fn without_comments(text: &str) -> Option<String> {
     use ruff_python_ast::token::TokenKind;
     use ruff_text_size::Ranged;
-    if precheck(text).is_some() {
+    if text.len() > PARSE_FIRST && precheck(text).is_some() {
         return None;
     }
-    let ranges = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn_scoped(scope, || {
-                let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
-                let mut ranges: Vec<(usize, usize)> = parsed
-                    .tokens()
-                    .iter()
-                    .filter(|t| t.kind() == TokenKind::Comment)
-                    .map(|t| (usize::from(t.start()), usize::from(t.end())))
-                    .collect();
-                if let Some(m) = parsed.syntax().as_module() {
-                    ranges.extend(docstrings(&m.body));
-                }
-                ranges
-            })
-            .ok()?
-            .join()
-            .ok()
-    })?;
+    let scan = || {
+        let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+        caps(
+            parsed
+                .tokens()
+                .iter()
+                .map(ruff_python_ast::token::Token::kind),
+        )
+        .is_none()
+        .then(|| {
+            let mut ranges: Vec<(usize, usize)> = parsed
+                .tokens()
+                .iter()
+                .filter(|t| t.kind() == TokenKind::Comment)
+                .map(|t| (usize::from(t.start()), usize::from(t.end())))
+                .collect();
+            if let Some(m) = parsed.syntax().as_module() {
+                ranges.extend(docstrings(&m.body));
+            }
+            ranges
+        })
+    };
+    let ranges = if BIG_STACK.with(std::cell::Cell::get) {
+        scan()
+    } else {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn_scoped(scope, scan)
+                .ok()?
+                .join()
+                .ok()
+                .flatten()
+        })
+    }?;
     let mut bytes = text.as_bytes().to_vec();
     for (a, b) in ranges {
         for x in bytes.get_mut(a..b)? {

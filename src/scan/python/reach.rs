@@ -6,7 +6,7 @@
 //! (`class X(install)`), which the installer calls. Code in a function that
 //! nothing reaches runs only when a user asks for it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, ModModule, Stmt};
@@ -305,13 +305,13 @@ pub(super) fn reach(module: &ModModule, script: bool, lines: &crate::lockfile::L
         ..Collect::default()
     };
     c.visit_body(&module.body);
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, d) in c.defs.iter().enumerate() {
         by_name.entry(d.name.as_str()).or_default().push(i);
     }
     let closure = |roots: Vec<usize>, names: Vec<String>| -> HashSet<usize> {
-        let mut reached: HashSet<usize> = HashSet::new();
-        let mut classes_used: HashSet<usize> = HashSet::new();
+        let mut reached: HashSet<usize> = HashSet::default();
+        let mut classes_used: HashSet<usize> = HashSet::default();
         let mut work = names;
         for i in roots {
             if reached.insert(i) {

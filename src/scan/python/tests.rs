@@ -312,3 +312,29 @@ fn chains_just_under_the_cap_are_analysed_without_overflow() {
         Some("a chain of operators longer than the parse cap")
     );
 }
+
+/// The one-pass gate says for each word list what `contains` says, also
+/// when words overlap or one list's word holds another's.
+#[test]
+fn gates_agree_with_the_word_lists() {
+    let mut texts = vec![String::new(), "x = 1\n".to_string()];
+    for list in GATE_LISTS {
+        for w in list {
+            texts.push(format!("a {w} b"));
+            for other in SINK_WORDS.iter().chain(EXECUTORS).take(6) {
+                texts.push(format!("{w}{other}"));
+            }
+        }
+    }
+    texts.push("os.environ; requests.post; exec; urlopen".into());
+    for t in &texts {
+        let has = |list: &[&str]| list.iter().any(|w| t.contains(w));
+        let expected = Gates {
+            hiding: has(EXECUTORS),
+            fetching: has(FETCHERS),
+            source: has(SOURCE_WORDS),
+            sink: has(SINK_WORDS),
+        };
+        assert_eq!(gates(t), expected, "{t:?}");
+    }
+}
