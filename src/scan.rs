@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod archive;
 pub mod python;
 pub mod rules;
+pub mod words;
 
 use sha2::Digest as _;
 

@@ -306,8 +306,8 @@ struct Gates {
 const GATE_LISTS: [&[&str]; 4] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS];
 
 /// One automaton over every gate word, with each pattern's lists as bits.
-fn gate_automaton() -> Option<&'static (aho_corasick::AhoCorasick, Vec<u8>)> {
-    static CELL: std::sync::OnceLock<Option<(aho_corasick::AhoCorasick, Vec<u8>)>> =
+fn gate_automaton() -> Option<&'static (super::words::Words, Vec<u8>)> {
+    static CELL: std::sync::OnceLock<Option<(super::words::Words, Vec<u8>)>> =
         std::sync::OnceLock::new();
     CELL.get_or_init(|| {
         let mut words: Vec<&str> = Vec::new();
@@ -323,11 +323,7 @@ fn gate_automaton() -> Option<&'static (aho_corasick::AhoCorasick, Vec<u8>)> {
                 }
             }
         }
-        // A DFA: a few hundred bytes of patterns, built once per process,
-        // searched at memory speed.
-        aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&words)
+        super::words::Words::new(&aho_corasick::AhoCorasick::builder(), &words)
             .ok()
             .map(|ac| (ac, bits))
     })
@@ -346,7 +342,7 @@ fn gates(text: &str) -> Gates {
         };
     };
     let mut found = 0u8;
-    for m in ac.find_overlapping_iter(text) {
+    for m in ac.get(text.len()).find_overlapping_iter(text) {
         found |= bits[m.pattern().as_usize()];
         if found == 0b1111 {
             break;

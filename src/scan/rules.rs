@@ -4,8 +4,9 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::bytes::Regex;
+use aho_corasick::{AhoCorasickBuilder, MatchKind};
+
+use super::words::Words;
 use serde::Deserialize;
 
 /// The rule files, embedded.
@@ -116,8 +117,8 @@ pub struct Indicator {
     pub kind: Kind,
     /// For docs.
     pub description: String,
-    /// The regex.
-    pub regex: Regex,
+    /// The regex (compiled on first use).
+    pub regex: super::words::LazyRegex,
     /// Examples it must match / must not match (tested).
     pub matches: Vec<String>,
     /// Examples it must not match.
@@ -129,7 +130,7 @@ pub struct Indicator {
 pub struct Rules {
     /// The indicators.
     pub indicators: Vec<Indicator>,
-    prefilter: AhoCorasick,
+    prefilter: Words,
     /// Literal pattern index -> the indicators that require it (a literal
     /// several indicators share is one pattern).
     literal_owners: Vec<Vec<usize>>,
@@ -158,9 +159,7 @@ fn compile() -> Result<Rules, String> {
                 ));
             }
             // ASCII mode: Unicode-aware \b is orders of magnitude slower.
-            let regex = regex::bytes::RegexBuilder::new(&format!("(?-u){}", w.pattern))
-                .size_limit(4 << 20)
-                .build()
+            let regex = super::words::LazyRegex::new(&format!("(?-u){}", w.pattern))
                 .map_err(|e| format!("{name}: {}: {e}", w.id))?;
             for l in w.literals {
                 let owner = indicators.len();
@@ -182,12 +181,12 @@ fn compile() -> Result<Rules, String> {
             });
         }
     }
-    let prefilter = AhoCorasickBuilder::new()
+    let mut builder = AhoCorasickBuilder::new();
+    builder
         .match_kind(MatchKind::Standard)
-        .ascii_case_insensitive(true)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(&literals)
-        .map_err(|e| format!("rule literals: {e}"))?;
+        .ascii_case_insensitive(true);
+    let words: Vec<&str> = literals.iter().map(String::as_str).collect();
+    let prefilter = Words::new(&builder, &words).map_err(|e| format!("rule literals: {e}"))?;
     Ok(Rules {
         indicators,
         prefilter,
@@ -216,7 +215,13 @@ impl Rules {
             if !wanted[i] {
                 continue;
             }
-            for m in ind.regex.find_iter(text).take(cap) {
+            for m in ind
+                .regex
+                .get()
+                .into_iter()
+                .flat_map(|r| r.find_iter(text))
+                .take(cap)
+            {
                 let nl = newlines.get_or_insert_with(|| memchr_all(text));
                 let line = nl.partition_point(|&p| p < m.start()) + 1;
                 hits.push(Hit {
@@ -231,12 +236,10 @@ impl Rules {
     }
 
     /// Which indicators have one of their literals in `text`: an overlapping
-    /// search, so that no literal hides inside another's match. The
-    /// automaton is a DFA (a few hundred short literals, built once per
-    /// process): several times faster than the default NFA here.
+    /// search, so that no literal hides inside another's match.
     fn wanted(&self, text: &[u8]) -> Vec<bool> {
         let mut wanted = vec![false; self.indicators.len()];
-        for m in self.prefilter.find_overlapping_iter(text) {
+        for m in self.prefilter.get(text.len()).find_overlapping_iter(text) {
             for &o in &self.literal_owners[m.pattern().as_usize()] {
                 wanted[o] = true;
             }
@@ -267,6 +270,7 @@ mod tests {
         let rules = rules().unwrap();
         assert!(rules.indicators.len() >= 10);
         for ind in &rules.indicators {
+            assert!(ind.regex.get().is_some(), "{} does not compile", ind.id);
             assert!(
                 !ind.matches.is_empty(),
                 "{} has no positive example",

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
-use regex::bytes::{Regex, RegexBuilder};
+use crate::scan::words::LazyRegex as Regex;
 use serde::Deserialize;
 
 /// The facts file, embedded (its text is part of the rules version).
@@ -99,10 +99,7 @@ pub struct Facts {
 }
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()
-        .map_err(|e| format!("rules/flows.toml: {what}: {e}"))
+    Regex::new(pattern).map_err(|e| format!("rules/flows.toml: {what}: {e}"))
 }
 
 fn load() -> Result<Facts, String> {

@@ -1,0 +1,135 @@
+//! Word automata that pay for speed only when it pays: a contiguous NFA,
+//! cheap to build, for the first megabyte of text a process searches; then
+//! a DFA, several times faster per byte but some milliseconds to build
+//! (more than a small archive takes to scan whole).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, BuildError};
+
+/// Bytes searched with the NFA before the DFA is built.
+const DFA_AFTER: usize = 1 << 20;
+
+/// An automaton over fixed words, switching from NFA to DFA.
+#[derive(Debug)]
+pub struct Words {
+    nfa: AhoCorasick,
+    dfa: OnceLock<Option<AhoCorasick>>,
+    builder: AhoCorasickBuilder,
+    words: Vec<String>,
+    searched: AtomicUsize,
+}
+
+impl Words {
+    /// The automaton `builder` makes of `words` (its kind is chosen here).
+    pub fn new(builder: &AhoCorasickBuilder, words: &[&str]) -> Result<Self, BuildError> {
+        let nfa = builder
+            .clone()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(words)?;
+        Ok(Self {
+            nfa,
+            dfa: OnceLock::new(),
+            builder: builder.clone(),
+            words: words.iter().map(|w| (*w).to_string()).collect(),
+            searched: AtomicUsize::new(0),
+        })
+    }
+
+    /// The automaton to search a text of `len` bytes with.
+    pub fn get(&self, len: usize) -> &AhoCorasick {
+        if let Some(Some(dfa)) = self.dfa.get() {
+            return dfa;
+        }
+        let before = self.searched.fetch_add(len, Ordering::Relaxed);
+        if before.saturating_add(len) < DFA_AFTER {
+            return &self.nfa;
+        }
+        let built = self.dfa.get_or_init(|| {
+            self.builder
+                .clone()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.words)
+                .ok()
+        });
+        built.as_ref().unwrap_or(&self.nfa)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfa_and_dfa_find_the_same_words() {
+        let mut b = AhoCorasickBuilder::new();
+        b.ascii_case_insensitive(true);
+        let w = Words::new(&b, &["exec", "execute", "cute", "EVAL"]).unwrap();
+        let text = "x.execute(); eval(y)";
+        let find = |ac: &AhoCorasick| -> Vec<(usize, usize)> {
+            ac.find_overlapping_iter(text)
+                .map(|m| (m.pattern().as_usize(), m.start()))
+                .collect()
+        };
+        let small = find(w.get(text.len()));
+        assert!(w.dfa.get().is_none(), "the DFA waits for a megabyte");
+        let large = find(w.get(DFA_AFTER));
+        assert!(matches!(w.dfa.get(), Some(Some(_))));
+        assert_eq!(small, large);
+        assert_eq!(small, vec![(0, 2), (1, 2), (2, 5), (3, 13)]);
+    }
+}
+
+/// A regular expression compiled on first use: a process that scans one
+/// small archive uses few of the rules' expressions, and compiling them all
+/// took longer than the scan. The pattern's syntax is checked when it is
+/// made (so a broken rule file is still an error at load); every embedded
+/// expression is compiled by the tests.
+#[derive(Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `pattern` (ASCII mode when it starts `(?-u)`).
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The pattern, as written.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled expression (`None` only if it exceeds the size limit,
+    /// which the tests rule out for the embedded rules).
+    pub fn get(&self) -> Option<&regex::bytes::Regex> {
+        self.compiled
+            .get_or_init(|| {
+                regex::bytes::RegexBuilder::new(&self.pattern)
+                    .unicode(false)
+                    .size_limit(4 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether `hay` matches.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        self.get().is_some_and(|r| r.is_match(hay))
+    }
+
+    /// The first match in `hay`.
+    pub fn find<'h>(&self, hay: &'h [u8]) -> Option<regex::bytes::Match<'h>> {
+        self.get().and_then(|r| r.find(hay))
+    }
+}
