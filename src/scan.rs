@@ -168,6 +168,12 @@ struct Collector<'q> {
     scripts: Vec<(String, MemberFinding)>,
     /// Text members to analyse, analysed while the archive is still read.
     queue: &'q JobQueue,
+    /// Text members kept for what Python code runs as a file (at most
+    /// [`KEEP_EACH`] each, [`KEEP_TOTAL`] in all), and their bytes.
+    texts: std::collections::BTreeMap<String, Vec<u8>>,
+    kept: usize,
+    /// Files Python code runs: the runner's path and role, and the call.
+    runs: Vec<(String, analyze::Role, python::RunFile)>,
     /// Names Python files call on import or install (see
     /// [`analyze::uncap_called`]).
     called: std::collections::HashMap<String, std::collections::HashSet<String>>,
@@ -218,7 +224,14 @@ impl Collector<'_> {
         if role == analyze::Role::Install {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
+        if data.len() <= KEEP_EACH && self.kept + data.len() <= KEEP_TOTAL {
+            self.kept += data.len();
+            self.texts.insert(path.clone(), data.clone());
+        }
         if lower.ends_with(".py") {
+            for run in python::run_files(&String::from_utf8_lossy(&data)) {
+                self.runs.push((path.clone(), role, run));
+            }
             let names = analyze::unasked_call_names(&data, role);
             let modules = if names.is_empty() {
                 Vec::new()
@@ -249,6 +262,11 @@ impl Collector<'_> {
         });
     }
 }
+
+/// The largest text member kept for code that runs it as a file, and the
+/// most bytes kept in all.
+const KEEP_EACH: usize = 1 << 20;
+const KEEP_TOTAL: usize = 16 << 20;
 
 /// A text member waiting for analysis.
 struct Job {
@@ -393,6 +411,8 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
         modules: own_modules,
         mut scripts,
         called,
+        mut texts,
+        runs,
         ..
     } = c;
     let analysed = queue.finish();
@@ -454,16 +474,59 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
             out.findings.push((Some(job.path.clone()), f));
         }
     }
+    // A file run as code that is not a Python member (`README.txt`) was
+    // not read whole: the archive is read again for those names only.
+    let missing: Vec<String> = runs
+        .iter()
+        .filter(|(runner, _, run)| member_named(&texts, runner, &run.path).is_none())
+        .filter_map(|(_, _, run)| {
+            let path = run.path.replace('\\', "/");
+            path.rsplit('/').next().map(str::to_string)
+        })
+        .collect();
+    if !missing.is_empty() {
+        let wanted = |p: &str| {
+            let base = p.rsplit('/').next().unwrap_or(p);
+            missing.iter().any(|m| m == base)
+        };
+        archive::read(bytes, limits, &wanted, &mut |m| {
+            if let Some(data) = m.data
+                && data.len() <= KEEP_EACH
+            {
+                texts.insert(m.path, data);
+            }
+        });
+    }
+    run_as_code(rules, &runs, &texts, &mut out.findings);
     let pure = !is_wheel || pure_wheel(filename);
     if pure {
         for (path, size, kind) in binaries {
             let base = path.rsplit('/').next().unwrap_or(&path);
+            let loader = loader_of(&texts, base);
             let used_at_install = names_file(&setup_text, base);
+            let loaded_unasked = loader.as_ref().is_some_and(|l| l.starts_unasked);
+            let mut evidence = vec![("size".into(), size.to_string())];
+            if let Some(l) = &loader {
+                evidence.push((
+                    "loaded-by".into(),
+                    format!(
+                        "{}:{} ({}{})",
+                        l.file,
+                        l.line,
+                        l.role.describe(),
+                        if l.starts_unasked {
+                            ", and starts a program unasked"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
             out.findings.push((
                 Some(path.clone()),
                 MemberFinding {
                     rule: RuleId::BinaryPayload,
-                    severity: if used_at_install {
+                    severity: if used_at_install || loaded_unasked {
                         Severity::High
                     } else {
                         Severity::Medium
@@ -483,7 +546,7 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
                             ""
                         }
                     ),
-                    evidence: vec![("size".into(), size.to_string())],
+                    evidence,
                 },
             ));
         }
@@ -537,6 +600,9 @@ fn read_members<'q>(
         scripts: Vec::new(),
         called: std::collections::HashMap::new(),
         queue,
+        texts: std::collections::BTreeMap::new(),
+        kept: 0,
+        runs: Vec::new(),
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -619,6 +685,145 @@ fn read_members<'q>(
         });
     }
     (contents, c)
+}
+
+/// Words of code that starts a program, and of code that loads a native
+/// library (what an honest package with a bundled DLL does).
+const STARTERS: &[&str] = &[
+    "Popen",
+    "os.system",
+    "startfile",
+    "subprocess.",
+    "spawn",
+    "os.exec",
+    "execv",
+];
+const LOADERS: &[&str] = &["CDLL", "cdll.", "windll.", "WinDLL", "LoadLibrary"];
+
+/// A Python file that names an executable of the package and starts
+/// programs or loads libraries.
+struct Loader {
+    file: String,
+    /// The line that names the executable.
+    line: u32,
+    role: analyze::Role,
+    /// A program is started from code that runs unasked (at the top level
+    /// or in what it calls, of a file that runs on import or install).
+    starts_unasked: bool,
+}
+
+/// The loader of `base` (an executable's file name): the Python file that
+/// names it and starts programs or loads libraries, the one that starts a
+/// program unasked first, then the one that runs hottest.
+fn loader_of(texts: &std::collections::BTreeMap<String, Vec<u8>>, base: &str) -> Option<Loader> {
+    texts
+        .iter()
+        .filter(|(p, _)| p.to_ascii_lowercase().ends_with(".py"))
+        .filter_map(|(p, data)| {
+            let text = String::from_utf8_lossy(data);
+            let starts = STARTERS.iter().any(|w| text.contains(w));
+            if !(starts || LOADERS.iter().any(|w| text.contains(w))) || !names_file(&text, base) {
+                return None;
+            }
+            let role = analyze::role(p, &[]);
+            if role == analyze::Role::Test {
+                return None;
+            }
+            let line_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let line = text
+                .lines()
+                .position(|l| names_file(l, base))
+                .map_or(1, line_of);
+            let starts_unasked = starts && role >= analyze::Role::Init && {
+                let want = python::Want {
+                    reach: true,
+                    script: role == analyze::Role::Install,
+                    beacons: false,
+                };
+                python::analyse(&text, want).reach.is_some_and(|r| {
+                    text.lines().enumerate().any(|(i, l)| {
+                        STARTERS.iter().any(|w| l.contains(w)) && r.unasked(line_of(i))
+                    })
+                })
+            };
+            Some(Loader {
+                file: p.clone(),
+                line,
+                role,
+                starts_unasked,
+            })
+        })
+        .max_by_key(|l| (l.starts_unasked, l.role))
+}
+
+/// The member a path spelled in code names: the same path relative to the
+/// runner's directory or to any directory above it, else the one member
+/// with that file name.
+fn member_named<'t>(
+    texts: &'t std::collections::BTreeMap<String, Vec<u8>>,
+    runner: &str,
+    spelled: &str,
+) -> Option<(&'t String, &'t Vec<u8>)> {
+    let spelled = spelled.trim().trim_start_matches("./").replace('\\', "/");
+    if spelled.is_empty() || spelled.contains("..") {
+        return None;
+    }
+    let mut dir = runner;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some(hit) = texts.get_key_value(&format!("{parent}/{spelled}")) {
+            return Some(hit);
+        }
+        dir = parent;
+    }
+    if let Some(hit) = texts.get_key_value(spelled.as_str()) {
+        return Some(hit);
+    }
+    let base = spelled.rsplit('/').next().unwrap_or(&spelled);
+    let mut named = texts
+        .iter()
+        .filter(|(p, _)| p.rsplit('/').next() == Some(base));
+    match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// Files that Python code runs (`exec(open(P).read())`, `runpy.run_path`)
+/// are code in the runner's context, whatever their name: each is analysed
+/// as Python in the runner's role. A `.py` file already analysed in a role
+/// as hot is left as it was; one run from a hotter place (a module that
+/// setup.py executes) is judged again there, in place of its own role.
+fn run_as_code(
+    rules: &rules::Rules,
+    runs: &[(String, analyze::Role, python::RunFile)],
+    texts: &std::collections::BTreeMap<String, Vec<u8>>,
+    findings: &mut Vec<(Option<String>, MemberFinding)>,
+) {
+    let mut done = std::collections::BTreeSet::new();
+    for (runner, role, run) in runs {
+        let Some((target, text)) = member_named(texts, runner, &run.path) else {
+            continue;
+        };
+        let python_file = target.to_ascii_lowercase().ends_with(".py");
+        if target == runner
+            || (python_file && analyze::role(target, &[]) >= *role)
+            || !done.insert(target.clone())
+        {
+            continue;
+        }
+        if python_file {
+            findings.retain(|(p, f)| {
+                p.as_deref() != Some(target.as_str()) || f.rule == RuleId::ArchiveAnomaly
+            });
+        }
+        for mut f in analyze::analyze_python(rules, target, text, *role) {
+            f.evidence.push((
+                "run-by".into(),
+                format!("{runner}:{} ({})", run.line, run.runner),
+            ));
+            findings.push((Some(target.clone()), f));
+        }
+    }
 }
 
 /// What is inside an inner archive runs only if the package unpacks or

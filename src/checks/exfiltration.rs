@@ -21,6 +21,8 @@ Severity is earned by three facts, all in the finding's evidence:
 
 Unasked in `.pth` files, `sitecustomize`, `setup.py` or a package's `__init__.py`: critical with strong data or a receiving service, else high; in other modules one step lower. Only when called: high for strong data to a receiving service, medium for strong data to a host that is not the project's or any data to a receiving service, else low (an SDK sending its own key to its own API). Tests, docs and examples are not reported. Where a file does not parse and no flow is found in what did, the co-occurrence of a source and a sink in the file is reported as before.
 
+A member that Python code runs as a file (`exec(open('README.txt').read())`, `exec(compile(...))`, `Path(p).read_text()` into `exec`, `runpy.run_path`, Python 2's `execfile`) is code whatever its name: it is analysed as Python in the role of the file that runs it (a text file `setup.py` executes is install-time code), and its findings say so in the `run-by` evidence. This holds for every content rule, not only this one.
+
 ## Why it matters
 Stolen credentials are what supply-chain attacks are for. Single strings mean little — most popular packages read `os.environ`, and cloud SDKs read `~/.aws/credentials` — but a package that gathers them and talks to the network in code that runs on install or import is the pattern of every credential stealer found on the index.
 

@@ -234,7 +234,15 @@ const MAX_UNFOLD: usize = 3;
 /// Analyses one text member: the lexical pass, then (for Python) the code it
 /// runs from folded data, reported and analysed again in the same context.
 pub fn analyze(rules: &Rules, path: &str, text: &[u8], role: Role) -> Vec<MemberFinding> {
-    analyze_at(rules, path, text, role, 0)
+    let lower = path.to_ascii_lowercase();
+    let python = lower.ends_with(".py") || lower.ends_with(".pyw");
+    analyze_at(rules, path, text, role, 0, python)
+}
+
+/// Analyses a member as Python whatever its name: a file that Python code
+/// runs (`exec(open('README.txt').read())`), in the role of that code.
+pub fn analyze_python(rules: &Rules, path: &str, text: &[u8], role: Role) -> Vec<MemberFinding> {
+    analyze_at(rules, path, text, role, 0, true)
 }
 
 fn analyze_at(
@@ -243,9 +251,8 @@ fn analyze_at(
     text: &[u8],
     role: Role,
     depth: usize,
+    python: bool,
 ) -> Vec<MemberFinding> {
-    let lower = path.to_ascii_lowercase();
-    let python = lower.ends_with(".py") || lower.ends_with(".pyw") || depth > 0;
     let mut out = lexical(rules, text, role);
     // Words in comments and docstrings are not code: when the lexical pass
     // reports something in Python, it is asked again with them blanked.
@@ -955,7 +962,7 @@ fn v2_findings(
             });
         }
         // What the hidden code does, at the line that runs it.
-        for mut f in analyze_at(rules, path, h.code.as_bytes(), role, depth + 1) {
+        for mut f in analyze_at(rules, path, h.code.as_bytes(), role, depth + 1, true) {
             f.line = Some(h.line);
             f.message = format!("{} (in code hidden by {how})", f.message);
             f.evidence.push(("hidden-by".into(), how.clone()));
@@ -965,7 +972,7 @@ fn v2_findings(
     // Code it writes to a file from a literal: what that code would do,
     // at the line that writes it.
     for (line, code) in &analysis.staged {
-        for mut f in analyze_at(rules, path, code.as_bytes(), role, depth + 1) {
+        for mut f in analyze_at(rules, path, code.as_bytes(), role, depth + 1, true) {
             f.line = Some(*line);
             f.message = format!("{} (in code it writes to a file)", f.message);
             f.evidence.push((

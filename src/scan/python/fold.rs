@@ -51,6 +51,7 @@ const BUILTINS: &[&str] = &[
     "str",
     "map",
     "open",
+    "execfile",
 ];
 
 /// Callees that run code (`compile` only prepares it: it is folded through).

@@ -338,3 +338,41 @@ fn gates_agree_with_the_word_lists() {
         assert_eq!(gates(t), expected, "{t:?}");
     }
 }
+
+#[test]
+fn files_run_as_code_are_found_however_they_are_read() {
+    let paths = |src: &str| -> Vec<(String, String)> {
+        run_files(src)
+            .into_iter()
+            .map(|r| (r.runner, r.path))
+            .collect()
+    };
+    let exec = "builtins.exec".to_string();
+    assert_eq!(
+        paths("exec(open('README.txt').read())\n"),
+        vec![(exec.clone(), "README.txt".into())]
+    );
+    assert_eq!(
+        paths(
+            "import os\nhere = os.path.dirname(__file__)\nexec(compile(open(os.path.join(here, 'data', 'x.cfg')).read(), 'x', 'exec'))\n"
+        ),
+        vec![(exec.clone(), "x.cfg".into())]
+    );
+    assert_eq!(
+        paths("from pathlib import Path\ncode = Path('payload.dat').read_text()\nexec(code)\n"),
+        vec![(exec.clone(), "payload.dat".into())]
+    );
+    assert_eq!(
+        paths("with open('notes.md') as f:\n    eval(f.read())\n"),
+        vec![("builtins.eval".into(), "notes.md".into())]
+    );
+    assert_eq!(
+        paths("import runpy\nrunpy.run_path('tools/run.txt')\nexecfile('b.txt')\n"),
+        vec![
+            ("runpy.run_path".into(), "tools/run.txt".into()),
+            ("builtins.execfile".into(), "b.txt".into())
+        ]
+    );
+    // Reading a file is not running it; running a literal is not a file.
+    assert!(paths("data = open('README.txt').read()\nprint(data)\nexec('x = 1')\n").is_empty());
+}
