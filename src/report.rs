@@ -542,6 +542,55 @@ impl Report {
     }
 }
 
+/// Why the run fails, one line per blocking package: its most severe
+/// blocking finding (rule, what was found, where it runs) and what is new
+/// since the previous release. Sorted by package.
+pub(crate) fn blocking_lines(report: &Report) -> Vec<String> {
+    use std::fmt::Write as _;
+    let mut top: BTreeMap<String, &FindingOut> = BTreeMap::new();
+    for f in &report.findings {
+        if f.suppressed.is_some() || f.severity < report.settings.fail_on {
+            continue;
+        }
+        let who = match (&f.package, &f.version) {
+            (Some(p), Some(v)) => format!("{p} {v}"),
+            (Some(p), None) => p.to_string(),
+            _ => continue,
+        };
+        let better = top.get(&who).is_none_or(|t| f.severity > t.severity);
+        if better {
+            top.insert(who, f);
+        }
+    }
+    top.into_iter()
+        .map(|(who, f)| {
+            let label = |l: &str| {
+                f.evidence
+                    .iter()
+                    .find(|e| e.label == l)
+                    .map(|e| e.value.clone())
+            };
+            let mut line = format!("{who}: {} ({}): {}", f.rule, f.severity, f.message);
+            if let Some(member) = &f.location.path {
+                let _ = write!(line, " [{member}");
+                if let Some(l) = f.location.path_line {
+                    let _ = write!(line, ":{l}");
+                }
+                line.push(']');
+            }
+            if let Some(runs) = label("where").or_else(|| label("runs")) {
+                let _ = write!(line, "; runs {runs}");
+            }
+            if let Some(v) = label("new-since")
+                && !f.message.contains("new since")
+            {
+                let _ = write!(line, "; new since {v}");
+            }
+            line
+        })
+        .collect()
+}
+
 /// One line on provenance: how many releases are fully, partly or not attested,
 /// and why the rest are unknown (the first reason; a mirror gives one for all).
 pub(crate) fn provenance_line(report: &Report) -> Option<String> {

@@ -16,6 +16,9 @@ use crate::index::{Answer, FileFacts, IndexClient};
 use crate::package::{Package, SourceKind};
 use crate::scan::{Limits, MemberFinding, scan_bytes};
 
+/// The findings of one archive, by member.
+type Members = Vec<(Option<String>, MemberFinding)>;
+
 /// The largest file downloaded for a scan.
 pub const MAX_DOWNLOAD: usize = 256 * 1024 * 1024;
 
@@ -187,7 +190,11 @@ const BEHAVIOUR: &[RuleId] = &[
 ];
 
 /// The same kind of file (sdist, pure wheel, or binary wheel for the same OS)
-/// in the newest earlier release that is not yanked and still has its files.
+/// in the release just before the locked one ([`ProjectFacts::previous`]:
+/// never an older release because the previous one's files are not at hand;
+/// the index client keeps them whole).
+///
+/// [`ProjectFacts::previous`]: crate::index::ProjectFacts::previous
 fn previous_counterpart(
     facts: &crate::index::ProjectFacts,
     pkg: &Package,
@@ -196,46 +203,94 @@ fn previous_counterpart(
     let current = pkg.version.as_ref()?;
     let kind = |name: &str| (name.to_ascii_lowercase().ends_with(".whl"), os_family(name));
     let want = kind(&file.filename);
-    facts
-        .releases
+    let previous = facts.previous(current).filter(|r| !r.summarised())?;
+    previous
+        .files
         .iter()
-        .filter(|r| r.version() < *current && r.yanked().is_none() && !r.summarised())
-        .filter(|r| !r.version().is_prerelease() || current.is_prerelease())
-        .max_by(|a, b| a.version().cmp(&b.version()))
-        .and_then(|r| {
-            r.files
+        .find(|f| kind(&f.filename) == want)
+        .or_else(|| {
+            // No file of the same kind: another that holds the same Python
+            // (an sdist for a pure wheel and back).
+            previous
+                .files
                 .iter()
-                .find(|f| kind(&f.filename) == want)
-                .map(|f| (r.version.clone(), f.clone()))
+                .find(|f| os_family(&f.filename).is_none())
         })
+        .map(|f| (previous.version.clone(), f.clone()))
 }
 
-/// A member path without an sdist's `name-version/` top directory.
+/// A member path as the installed package has it: without an sdist's
+/// `name-version/` top directory and without a `src/` layout directory, so
+/// that one file has one path in the sdist and in the wheels.
 fn stable_path(member: Option<&String>, sdist: bool) -> String {
     let m = member.map_or("", String::as_str);
-    if sdist {
-        m.split_once('/').map_or(m, |(_, rest)| rest).to_string()
+    let m = if sdist {
+        m.split_once('/').map_or(m, |(_, rest)| rest)
     } else {
-        m.to_string()
-    }
+        m
+    };
+    m.strip_prefix("src/").unwrap_or(m).to_string()
 }
 
-/// Marks each behaviour finding as new since, or also in, the previous release;
-/// new ones gain a severity level.
+/// How a project's history weighs a behaviour its previous release had too:
+/// a project with [`ESTABLISHED_RELEASES`] releases over at least
+/// [`ESTABLISHED_DAYS`] days before this one has shipped it through a
+/// history an attacker does not fake in a day.
+const ESTABLISHED_RELEASES: usize = 10;
+const ESTABLISHED_DAYS: i64 = 365;
+
+/// Whether the project had a long history before the locked release: the
+/// number of releases with files, and the first upload at least a year
+/// before the locked release's. `None` when the index does not say.
+pub fn established(
+    facts: &crate::index::ProjectFacts,
+    pkg: &Package,
+) -> Option<(usize, jiff::Timestamp)> {
+    let current = pkg.version.as_ref()?;
+    let this = facts.release(current)?.first_upload()?;
+    let first = facts.first_upload()?;
+    let releases = facts
+        .releases
+        .iter()
+        .filter(|r| !r.files.is_empty() && r.version() < *current)
+        .count();
+    let days = this.duration_since(first).as_secs() / 86_400;
+    (releases >= ESTABLISHED_RELEASES && days >= ESTABLISHED_DAYS).then_some((releases, first))
+}
+
+/// Marks each behaviour finding as new since, or long-standing from, the
+/// previous release. New ones gain a severity level. Long-standing ones
+/// keep theirs, or lose one in an established project (`history`), and say
+/// so; a new one is never lowered.
 fn annotate_diff(
     list: &mut [(Option<String>, MemberFinding)],
     prev: &[(Option<String>, MemberFinding)],
     prev_version: &str,
-    sdist: bool,
+    layouts: (bool, bool),
+    history: Option<(usize, jiff::Timestamp)>,
 ) {
+    let (sdist, prev_sdist) = layouts;
     let before: std::collections::BTreeSet<(RuleId, String)> = prev
         .iter()
-        .map(|(m, f)| (f.rule, stable_path(m.as_ref(), sdist)))
+        .map(|(m, f)| (f.rule, stable_path(m.as_ref(), prev_sdist)))
         .collect();
     for (member, f) in list.iter_mut().filter(|(_, f)| BEHAVIOUR.contains(&f.rule)) {
         if before.contains(&(f.rule, stable_path(member.as_ref(), sdist))) {
             f.evidence
-                .push(("also-in".into(), prev_version.to_string()));
+                .push(("long-standing".into(), prev_version.to_string()));
+            if let Some((releases, since)) = history
+                && f.severity > Severity::Low
+            {
+                let was = f.severity;
+                f.severity = lower(f.severity);
+                f.evidence.push((
+                    "lowered".into(),
+                    format!(
+                        "from {was}: also in {prev_version}, in a project with {releases} releases since {}",
+                        since.strftime("%Y-%m-%d")
+                    ),
+                ));
+            }
         } else {
             f.evidence
                 .push(("new-since".into(), prev_version.to_string()));
@@ -259,6 +314,66 @@ fn annotate_diff(
             }
         }
     }
+}
+
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
+
+/// One finding per behaviour per release: the same rule at the same file
+/// (by its installed path) and line in several archives of a release (the
+/// sdist and the wheels) is one finding, the most severe, whose evidence
+/// lists every archive.
+fn one_per_release(per_archive: Vec<(String, Members)>) -> Vec<(String, Members)> {
+    type Key = (RuleId, String, Option<u32>);
+    let mut best: BTreeMap<Key, (String, Option<String>, MemberFinding, Vec<String>)> =
+        BTreeMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    let mut per_archive = per_archive;
+    per_archive.sort_by(|a, b| a.0.cmp(&b.0));
+    for (archive, list) in per_archive {
+        let sdist = !archive.to_ascii_lowercase().ends_with(".whl");
+        for (member, f) in list {
+            let key = (f.rule, stable_path(member.as_ref(), sdist), f.line);
+            let where_ = match &member {
+                Some(m) => format!("{archive}!{m}"),
+                None => archive.clone(),
+            };
+            match best.get_mut(&key) {
+                Some(entry) => {
+                    entry.3.push(where_);
+                    if f.severity > entry.2.severity {
+                        entry.0 = archive.clone();
+                        entry.1 = member;
+                        entry.2 = f;
+                    }
+                }
+                None => {
+                    order.push(key.clone());
+                    best.insert(key, (archive.clone(), member, f, vec![where_]));
+                }
+            }
+        }
+    }
+    let mut out: Vec<(String, Members)> = Vec::new();
+    for key in order {
+        let Some((archive, member, mut f, seen)) = best.remove(&key) else {
+            continue;
+        };
+        if seen.len() > 1 {
+            f.evidence.push(("archives".into(), seen.join(", ")));
+        }
+        match out.iter_mut().find(|(a, _)| *a == archive) {
+            Some((_, list)) => list.push((member, f)),
+            None => out.push((archive, vec![(member, f)])),
+        }
+    }
+    out
 }
 
 /// The findings of one scanned archive of `pkg`, located at the package's
@@ -352,6 +467,7 @@ pub async fn scan_all(
         .await;
     let mut findings = Vec::new();
     let mut unknown: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut per_release: BTreeMap<usize, Vec<(String, Members)>> = BTreeMap::new();
     for (i, file, outcome) in results {
         let pkg = &packages[i];
         match outcome {
@@ -364,14 +480,19 @@ pub async fn scan_all(
                     && let FileOutcome::Findings(prev, _) =
                         one_file(client, &prev_file, None, settings).await
                 {
-                    annotate_diff(&mut list, &prev, &prev_version, !file.filename.ends_with(".whl"));
+                    let layouts = (
+                        !file.filename.ends_with(".whl"),
+                        !prev_file.filename.ends_with(".whl"),
+                    );
+                    annotate_diff(
+                        &mut list,
+                        &prev,
+                        &prev_version,
+                        layouts,
+                        established(facts, pkg),
+                    );
                 }
-                findings.extend(archive_findings(
-                    pkg,
-                    Some(pkg.origin.line),
-                    &file.filename,
-                    list,
-                ));
+                per_release.entry(i).or_default().push((file.filename.clone(), list));
                 if !gaps.is_empty() {
                     unknown.entry(i).or_default().push(gap_reason(&file.filename, &gaps));
                 }
@@ -396,6 +517,12 @@ pub async fn scan_all(
                     });
                 }
             }
+        }
+    }
+    for (i, archives) in per_release {
+        let pkg = &packages[i];
+        for (archive, list) in one_per_release(archives) {
+            findings.extend(archive_findings(pkg, Some(pkg.origin.line), &archive, list));
         }
     }
     for (i, reasons) in unknown {
@@ -434,9 +561,109 @@ mod tests {
                 "only if someone runs this script".into(),
             )]),
         ];
-        annotate_diff(&mut list, &[], "1.0", true);
+        annotate_diff(&mut list, &[], "1.0", (true, true), None);
         assert_eq!(list[0].1.severity, Severity::High);
         assert_eq!(list[1].1.severity, Severity::Medium);
         assert!(list[1].1.message.contains("new since 1.0"));
+    }
+
+    fn pth(member: &str, severity: Severity) -> (Option<String>, MemberFinding) {
+        (
+            Some(member.into()),
+            MemberFinding {
+                rule: RuleId::PthStartupHook,
+                severity,
+                confidence: Confidence::High,
+                line: Some(1),
+                message: "a .pth file runs code at every interpreter start".into(),
+                evidence: Vec::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn long_standing_behaviour_is_not_raised_and_is_lowered_only_with_a_history() {
+        let prev = vec![pth("a1_hook.pth", Severity::High)];
+        // Across layouts: the previous release's wheel, this release's sdist.
+        let mut list = vec![pth("p-2.0/src/a1_hook.pth", Severity::High)];
+        annotate_diff(&mut list, &prev, "1.9", (true, false), None);
+        assert_eq!(list[0].1.severity, Severity::High);
+        assert!(
+            list[0]
+                .1
+                .evidence
+                .contains(&("long-standing".into(), "1.9".into()))
+        );
+        let since: jiff::Timestamp = "2019-01-01T00:00:00Z".parse().unwrap();
+        let mut list = vec![pth("p-2.0/a1_hook.pth", Severity::High)];
+        annotate_diff(&mut list, &prev, "1.9", (true, false), Some((40, since)));
+        assert_eq!(list[0].1.severity, Severity::Medium);
+        assert!(
+            list[0]
+                .1
+                .evidence
+                .iter()
+                .any(|(l, v)| l == "lowered" && v.contains("40 releases since 2019-01-01")),
+            "{:?}",
+            list[0].1.evidence
+        );
+        // New in an established project: raised, never lowered.
+        let mut list = vec![pth("p-2.0/evil.pth", Severity::High)];
+        annotate_diff(&mut list, &prev, "1.9", (true, false), Some((40, since)));
+        assert_eq!(list[0].1.severity, Severity::Critical);
+        assert!(
+            list[0]
+                .1
+                .evidence
+                .contains(&("new-since".into(), "1.9".into()))
+        );
+    }
+
+    #[test]
+    fn one_file_in_an_sdist_and_three_wheels_is_one_finding() {
+        let archives = vec![
+            (
+                "p-1.0-cp312-cp312-manylinux_2_17_x86_64.whl".to_string(),
+                vec![pth("a1_hook.pth", Severity::High)],
+            ),
+            (
+                "p-1.0.tar.gz".to_string(),
+                vec![pth("p-1.0/src/a1_hook.pth", Severity::High)],
+            ),
+            (
+                "p-1.0-cp312-cp312-win_amd64.whl".to_string(),
+                vec![pth("a1_hook.pth", Severity::Critical)],
+            ),
+            (
+                "p-1.0-cp312-cp312-macosx_11_0_arm64.whl".to_string(),
+                vec![
+                    pth("a1_hook.pth", Severity::High),
+                    pth("other.pth", Severity::Low),
+                ],
+            ),
+        ];
+        let merged = one_per_release(archives);
+        let all: Vec<(&str, &MemberFinding)> = merged
+            .iter()
+            .flat_map(|(a, l)| l.iter().map(move |(_, f)| (a.as_str(), f)))
+            .collect();
+        assert_eq!(all.len(), 2, "{merged:?}");
+        let hook = all
+            .iter()
+            .find(|(_, f)| f.severity == Severity::Critical)
+            .unwrap();
+        assert_eq!(hook.0, "p-1.0-cp312-cp312-win_amd64.whl");
+        let listed = &hook
+            .1
+            .evidence
+            .iter()
+            .find(|(l, _)| l == "archives")
+            .unwrap()
+            .1;
+        assert_eq!(
+            listed.matches(".whl!").count() + listed.matches(".tar.gz!").count(),
+            4,
+            "{listed}"
+        );
     }
 }

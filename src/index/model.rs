@@ -91,11 +91,31 @@ pub struct ProjectFacts {
 pub const KEEP_NEWEST: usize = 10;
 
 impl ProjectFacts {
-    /// Whether these facts hold the files of every given version the index lists.
+    /// Whether these facts hold the files of every given version the index
+    /// lists, and of the release just before each (what a release is
+    /// compared with).
     pub fn covers(&self, versions: &[crate::package::Version]) -> bool {
-        versions
+        versions.iter().all(|v| {
+            self.release(v).is_none_or(|r| !r.summarised())
+                && self.previous(v).is_none_or(|r| !r.summarised())
+        })
+    }
+
+    /// The release just before `version` in version order on the same line:
+    /// the newest earlier release that has files and is not yanked, and not
+    /// a pre-release unless `version` is one. Summarised releases count (the
+    /// previous release is never skipped for lack of its files).
+    pub fn previous(&self, version: &Version) -> Option<&ReleaseFacts> {
+        self.releases
             .iter()
-            .all(|v| self.release(v).is_none_or(|r| !r.summarised()))
+            .filter(|r| {
+                let v = r.version();
+                v < *version
+                    && !r.files.is_empty()
+                    && r.yanked().is_none()
+                    && (!v.is_prerelease() || version.is_prerelease())
+            })
+            .max_by_key(|r| r.version())
     }
 
     /// Drops what no check needs: releases other than `keep` are reduced to
@@ -110,6 +130,13 @@ impl ProjectFacts {
         order.sort();
         let newest: Vec<crate::package::Version> =
             order.into_iter().rev().take(KEEP_NEWEST).collect();
+        // The release before each kept one is what it is compared with.
+        let previous: Vec<crate::package::Version> = keep
+            .iter()
+            .filter_map(|v| self.previous(v).map(ReleaseFacts::version))
+            .collect();
+        let keep: Vec<crate::package::Version> = keep.iter().cloned().chain(previous).collect();
+        let keep = keep.as_slice();
         for r in &mut self.releases {
             let v = r.version();
             if r.files.len() <= 1 || keep.contains(&v) || newest.contains(&v) {
@@ -333,5 +360,24 @@ mod tests {
             assert_eq!(a.yanked(), b.yanked());
         }
         assert_eq!(small.release(&Version::new("1.2")).unwrap().files.len(), 2);
+        // The release a locked one is compared with stays whole: the one just
+        // before it, past a yanked one (1.3), never an older one instead.
+        assert_eq!(small.previous(&Version::new("1.2")).unwrap().version, "1.1");
+        assert_eq!(small.release(&Version::new("1.1")).unwrap().files.len(), 2);
+        let mut locked_on_4 = full.clone();
+        locked_on_4.compact(&[Version::new("1.4")]);
+        assert_eq!(
+            locked_on_4.previous(&Version::new("1.4")).unwrap().version,
+            "1.2"
+        );
+        assert!(locked_on_4.covers(&[Version::new("1.4")]));
+        // A cache compacted without it does not cover the locked release.
+        let mut old = full.clone();
+        old.compact(&[Version::new("1.4")]);
+        if let Some(r) = old.releases.iter_mut().find(|r| r.version == "1.2") {
+            r.files.truncate(1);
+            r.files[0].filename.clear();
+        }
+        assert!(!old.covers(&[Version::new("1.4")]));
     }
 }

@@ -70,6 +70,14 @@ pub fn render(report: &Report) -> String {
         report.summary.suppressed,
     );
 
+    let blocking = super::blocking_lines(report);
+    if !blocking.is_empty() {
+        let _ = writeln!(out, "**Blocked:**\n");
+        for line in &blocking {
+            let _ = writeln!(out, "- {}", cell(line));
+        }
+        out.push('\n');
+    }
     if let Some(line) = super::provenance_line(report) {
         let _ = writeln!(
             out,

@@ -148,6 +148,9 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
         },
         report.settings.fail_on,
     );
+    for line in super::blocking_lines(report) {
+        let _ = writeln!(out, "  blocked: {line}");
+    }
     out
 }
 

