@@ -115,6 +115,23 @@ pub(super) fn release_checks(
     // The offline name checks first: they need no index and run for every
     // command that reads packages (audit, check), on this one path.
     let mut findings = name_checks(packages, config);
+    // A name with a history of its own on the index is weighed by it.
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.rule == crate::finding::RuleId::Typosquat)
+    {
+        let Some((p, key)) = packages.iter().zip(&indexes).find(|(p, _)| {
+            f.package.as_ref() == Some(&p.name)
+                && f.version.as_deref() == p.version.as_ref().map(|v| v.as_str())
+        }) else {
+            continue;
+        };
+        if let Some(crate::index::Answer::Found(facts)) =
+            answers.get(&(key.clone(), p.name.clone()))
+        {
+            checks::typosquat::weigh_history(f, p, facts);
+        }
+    }
     let mut statuses = Vec::with_capacity(packages.len());
     for p in packages {
         let key = (index_for(p, user.as_ref(), &default), p.name.clone());

@@ -28,6 +28,10 @@ A pair where both names are popular is never reported (`boto`/`boto3`, `attr`/`a
 that merely drops an affix or a version digit of a popular one (`jinja` for `jinja2`) is not either:
 those are usually the older or generic project. Pairs you know are fine go in the config.
 
+When the index answers, a name with a history of its own is one level less severe, never hidden:
+ten or more releases over at least 180 days before the locked one (a squat lives from the day it
+is registered to the day it is found). The `lowered` evidence says from what and why.
+
 ## Why it matters
 Attackers publish `reqeusts`, `python-dateutils`, `colourama` and `jeIlyfish` and wait for a typo in
 a requirements file, a Dockerfile or an assistant's suggestion. A one-letter slip installs their
@@ -331,6 +335,51 @@ fn confidence(c: &Candidate, name: &str) -> Confidence {
     }
 }
 
+/// A name with a history of its own: at least [`KNOWN_RELEASES`] releases
+/// over at least [`KNOWN_DAYS`] days before the locked one. A squat lives
+/// from the day it is registered to the day it is found; a project that
+/// shipped for half a year under its name is far less likely to be one.
+const KNOWN_RELEASES: usize = 10;
+const KNOWN_DAYS: i64 = 180;
+
+/// Lowers a typosquat finding one level when the index shows the name has a
+/// history of its own, and says so in its evidence; never hides it.
+pub fn weigh_history(f: &mut Finding, pkg: &Package, facts: &crate::index::ProjectFacts) {
+    let Some(version) = pkg.version.as_ref() else {
+        return;
+    };
+    let (Some(this), Some(first)) = (
+        facts
+            .release(version)
+            .and_then(crate::index::ReleaseFacts::first_upload),
+        facts.first_upload(),
+    ) else {
+        return;
+    };
+    let releases = facts
+        .releases
+        .iter()
+        .filter(|r| !r.files.is_empty() && r.version() < *version)
+        .count();
+    let days = this.duration_since(first).as_secs() / 86_400;
+    if releases < KNOWN_RELEASES || days < KNOWN_DAYS || f.severity <= Severity::Low {
+        return;
+    }
+    let was = f.severity;
+    f.severity = match was {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        _ => Severity::Low,
+    };
+    f.evidence.push(crate::finding::Evidence {
+        label: "lowered".into(),
+        value: format!(
+            "from {was}: {releases} releases of its own since {} before this one",
+            first.strftime("%Y-%m-%d")
+        ),
+    });
+}
+
 /// The finding for a package, if its name imitates a popular one.
 pub fn check(
     pkg: &Package,
@@ -368,6 +417,62 @@ pub fn finding(builder: crate::finding::FindingBuilder, name: &str, c: &Candidat
 mod tests {
     use super::*;
     use crate::names::top;
+
+    /// A project with `n` monthly releases from 2026-01-01, locked on the last.
+    fn history(n: usize) -> (Package, crate::index::ProjectFacts) {
+        let releases = (1..=n)
+            .map(|i| crate::index::ReleaseFacts {
+                version: format!("2.{i}"),
+                files: vec![crate::index::FileFacts {
+                    filename: format!("httpcore2-2.{i}.tar.gz"),
+                    url: String::new(),
+                    sha256: None,
+                    upload_time: format!("2026-{:02}-01T00:00:00Z", i.min(12)).parse().ok(),
+                    yanked: false,
+                    yanked_reason: None,
+                    size: None,
+                    packagetype: None,
+                }],
+            })
+            .collect();
+        let facts = crate::index::ProjectFacts {
+            name: "httpcore2".into(),
+            releases,
+            status: None,
+            project_urls: Vec::new(),
+            api: "json".into(),
+            url: String::new(),
+        };
+        let pkg = Package::new(
+            PackageName::new("httpcore2").unwrap(),
+            Some(crate::package::Version::new(&format!("2.{n}"))),
+            crate::package::Origin {
+                file: "uv.lock".into(),
+                line: 1,
+            },
+        );
+        (pkg, facts)
+    }
+
+    #[test]
+    fn a_name_with_half_a_year_of_its_own_releases_is_lowered_not_hidden() {
+        let (pkg, facts) = history(12);
+        let mut f = check(&pkg, top(), &[]).expect("httpcore2 imitates httpcore");
+        assert_eq!(f.severity, Severity::High);
+        weigh_history(&mut f, &pkg, &facts);
+        assert_eq!(f.severity, Severity::Medium);
+        assert!(
+            f.evidence.iter().any(|e| e.label == "lowered"
+                && e.value.contains("11 releases of its own since 2026-01-01")),
+            "{:?}",
+            f.evidence
+        );
+        // Three months and three releases: a squat's lifetime, not lowered.
+        let (pkg, facts) = history(4);
+        let mut f = check(&pkg, top(), &[]).expect("httpcore2 imitates httpcore");
+        weigh_history(&mut f, &pkg, &facts);
+        assert_eq!(f.severity, Severity::High);
+    }
 
     fn hit(name: &str) -> Option<Candidate> {
         candidate(name, top(), &[])
