@@ -528,6 +528,9 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
                     rule: RuleId::BinaryPayload,
                     severity: if used_at_install || loaded_unasked {
                         Severity::High
+                    } else if analyze::role(&path, &[]) == analyze::Role::Test {
+                        // Test data (an sdist's `tests/`): nothing installs it.
+                        Severity::Low
                     } else {
                         Severity::Medium
                     },

@@ -12,7 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     docs: r#"# binary-payload
 
 ## What it does
-Reports ELF, PE and Mach-O executables (by magic bytes, not names) inside a source distribution or a pure-Python (`-none-any`) wheel; high when `setup.py` names the file, or when a Python file that runs on import or install (a package `__init__.py`, `setup.py`, startup code) names it and starts a program from code that runs unasked (its top level or what that calls). The `loaded-by` evidence gives the file and line of the code that names it. A library loaded with `ctypes` (what packages with a bundled DLL do), a program started only when a function is called, and a loader in tests keep it medium.
+Reports ELF, PE and Mach-O executables (by magic bytes, not names) inside a source distribution or a pure-Python (`-none-any`) wheel; high when `setup.py` names the file, or when a Python file that runs on import or install (a package `__init__.py`, `setup.py`, startup code) names it and starts a program from code that runs unasked (its top level or what that calls). The `loaded-by` evidence gives the file and line of the code that names it. A library loaded with `ctypes` (what packages with a bundled DLL do), a program started only when a function is called, and a loader in tests keep it medium; an executable in tests, docs or examples (test data nothing installs) is low.
 
 ## Why it matters
 A pure-Python package has no reason to carry executables; droppers ship them pre-built and start them from `setup.py` or `__init__.py`.

@@ -809,6 +809,31 @@ fn an_executable_with_a_loader_that_runs_on_import_is_high() {
         )),
         "{report}"
     );
+    // Test data in an sdist's tests (what packaging ships to test its ELF
+    // parser): nothing installs it.
+    let data = targz(
+        tmp.path(),
+        "elfdata-1.0.tar.gz",
+        &[
+            (
+                "elfdata-1.0/setup.py",
+                b"from setuptools import setup\nsetup(name='elfdata')\n",
+            ),
+            (
+                "elfdata-1.0/tests/manylinux/hello-x86_64",
+                b"\x7fELF\x02\x01\x01\0\0\0",
+            ),
+        ],
+    );
+    let (_, report) = scan(&data);
+    assert!(
+        rules(&report).contains(&(
+            "binary-payload".into(),
+            "low".into(),
+            "elfdata-1.0/tests/manylinux/hello-x86_64".into()
+        )),
+        "{report}"
+    );
 }
 
 /// History: a `.pth` that a release adds is new since the previous one and
