@@ -168,8 +168,9 @@ struct Collector<'q> {
     scripts: Vec<(String, MemberFinding)>,
     /// Text members to analyse, analysed while the archive is still read.
     queue: &'q JobQueue,
-    /// Text members kept for what Python code runs as a file (at most
-    /// [`KEEP_EACH`] each, [`KEEP_TOTAL`] in all), and their bytes.
+    /// Python members kept for what Python code runs as a file and for the
+    /// loaders of executables (at most [`KEEP_EACH`] each, [`KEEP_TOTAL`]
+    /// in all); other members a runner names are read again when needed.
     texts: std::collections::BTreeMap<String, Vec<u8>>,
     kept: usize,
     /// Files Python code runs: the runner's path and role, and the call.
@@ -224,7 +225,8 @@ impl Collector<'_> {
         if role == analyze::Role::Install {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
-        if data.len() <= KEEP_EACH && self.kept + data.len() <= KEEP_TOTAL {
+        if lower.ends_with(".py") && data.len() <= KEEP_EACH && self.kept + data.len() <= KEEP_TOTAL
+        {
             self.kept += data.len();
             self.texts.insert(path.clone(), data.clone());
         }
@@ -263,10 +265,10 @@ impl Collector<'_> {
     }
 }
 
-/// The largest text member kept for code that runs it as a file, and the
-/// most bytes kept in all.
+/// The largest Python member kept (for code that runs it as a file, and for
+/// the loaders of executables), and the most bytes kept in all.
 const KEEP_EACH: usize = 1 << 20;
-const KEEP_TOTAL: usize = 16 << 20;
+const KEEP_TOTAL: usize = 8 << 20;
 
 /// A text member waiting for analysis.
 struct Job {
