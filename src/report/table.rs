@@ -71,7 +71,23 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
         if let Some(w) = width {
             table.set_width(w);
         }
-        for f in shown {
+        for row in top_per_package(shown) {
+            let f = match row {
+                Row::Finding(f) => f,
+                Row::More(package, n, worst) => {
+                    table.add_row([
+                        String::new(),
+                        String::new(),
+                        package,
+                        String::new(),
+                        format!(
+                            "{n} more finding{} (at most {worst}): see --format json",
+                            plural(n)
+                        ),
+                    ]);
+                    continue;
+                }
+            };
             let package = match (&f.package, &f.version) {
                 (Some(p), Some(v)) => format!("{p} {v}"),
                 (Some(p), None) => p.clone(),
@@ -154,6 +170,115 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
     out
 }
 
+/// Rows per package in the table; JSON, SARIF and the annotations keep all.
+const PER_PACKAGE: usize = 3;
+
+/// A row of the findings table.
+enum Row<'r> {
+    Finding(&'r super::FindingOut),
+    /// A package's findings past [`PER_PACKAGE`]: the package, how many,
+    /// the most severe of them.
+    More(String, usize, crate::finding::Severity),
+}
+
+/// The findings grouped by package (the package with the most severe
+/// finding first), at most [`PER_PACKAGE`] of each, most severe first, each
+/// group closed by a row saying how many more there are.
+fn top_per_package(shown: Vec<&super::FindingOut>) -> Vec<Row<'_>> {
+    let key = |f: &super::FindingOut| match (&f.package, &f.version) {
+        (Some(p), Some(v)) => format!("{p} {v}"),
+        (Some(p), None) => p.to_string(),
+        _ => String::new(),
+    };
+    let mut groups: Vec<(String, Vec<&super::FindingOut>)> = Vec::new();
+    for f in shown {
+        let k = key(f);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, list)) => list.push(f),
+            None => groups.push((k, vec![f])),
+        }
+    }
+    for (_, list) in &mut groups {
+        list.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+    groups.sort_by_key(|(_, list)| std::cmp::Reverse(list.first().map(|f| f.severity)));
+    let mut rows = Vec::new();
+    for (k, list) in groups {
+        // Findings about no package (the configuration) are all shown.
+        let cap = if k.is_empty() {
+            usize::MAX
+        } else {
+            PER_PACKAGE
+        };
+        let rest = list.len().saturating_sub(cap);
+        let worst = list.iter().skip(cap).map(|f| f.severity).max();
+        rows.extend(list.into_iter().take(cap).map(Row::Finding));
+        if let Some(worst) = worst {
+            rows.push(Row::More(k, rest, worst));
+        }
+    }
+    rows
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Confidence, RuleId, Severity};
+
+    fn finding(package: &str, severity: Severity) -> super::super::FindingOut {
+        super::super::FindingOut {
+            rule: RuleId::BinaryPayload,
+            severity,
+            confidence: Confidence::High,
+            package: Some(package.into()),
+            version: Some("1.0".into()),
+            message: format!("{package} {severity}"),
+            location: super::super::LocationOut {
+                file: "uv.lock".into(),
+                line: Some(1),
+                archive: None,
+                path: None,
+                path_line: None,
+            },
+            evidence: Vec::new(),
+            suppressed: None,
+        }
+    }
+
+    #[test]
+    fn the_table_shows_the_top_findings_of_each_package_worst_package_first() {
+        let many: Vec<_> = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::Low,
+            Severity::High,
+            Severity::Medium,
+        ]
+        .into_iter()
+        .map(|s| finding("busy", s))
+        .collect();
+        let quiet = finding("quiet", Severity::Critical);
+        let shown: Vec<_> = many.iter().chain([&quiet]).collect();
+        let rows: Vec<String> = top_per_package(shown)
+            .into_iter()
+            .map(|r| match r {
+                Row::Finding(f) => f.message.clone(),
+                Row::More(p, n, worst) => format!("{p}: {n} more, at most {worst}"),
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "quiet critical",
+                "busy high",
+                "busy medium",
+                "busy medium",
+                "busy 1.0: 2 more, at most low"
+            ]
+        );
+    }
 }
