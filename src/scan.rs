@@ -372,8 +372,17 @@ fn read_and_analyze<R>(rules: &rules::Rules, queue: &JobQueue, read: impl FnOnce
         let handles: Vec<_> = (0..workers)
             .map(|_| scope.spawn(|| python::on_big_stack(|| queue.work(rules))))
             .collect();
+        // Closed however `read` ends: a reader that unwound must not leave
+        // the workers waiting (the scope would wait for them for ever).
+        struct CloseOnDrop<'a>(&'a JobQueue);
+        impl Drop for CloseOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let closing = CloseOnDrop(queue);
         let out = read();
-        queue.close();
+        drop(closing);
         queue.work(rules);
         for h in handles {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));

@@ -17,9 +17,10 @@ const STACK: usize = 256 * 1024 * 1024;
 /// Files up to this size are parsed before the caps are checked, on the
 /// parser's tokens: a nesting level takes at least one byte, and the parser
 /// was measured to survive 64,000 levels of every nesting construct in an
-/// 8 MiB stack, so a file this size cannot overflow [`STACK`] (a bound with a
-/// margin of 16). Larger files are lexed once first.
-const PARSE_FIRST: usize = 1024 * 1024;
+/// 8 MiB stack (about 2 million in [`STACK`]), so a file this size cannot
+/// overflow it (a margin of four; the tests parse the worst cases at this
+/// size). Larger files are lexed once first.
+const PARSE_FIRST: usize = 512 * 1024;
 
 /// Why a file is not parsed, if a cap says so, lexing it first.
 fn precheck(text: &str) -> Option<&'static str> {
@@ -247,6 +248,25 @@ pub fn without_comments(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The deepest files parsed before the caps are checked parse, and are
+    /// then refused by the caps, without overflowing the parser's stack.
+    #[test]
+    fn the_deepest_files_parsed_first_are_refused_after_parsing() {
+        let n = PARSE_FIRST - 16;
+        for text in [
+            format!("x = {}1\n", "-".repeat(n)),
+            format!("x = {}1\n", "(".repeat(n)),
+            format!("x = {}1\n", "[".repeat(n)),
+            format!("x = a{}\n", ".b".repeat(n / 2)),
+            format!("x = {}1\n", "not ".repeat(n / 4)),
+            format!("x = {}1\n", "lambda:".repeat(n / 7)),
+        ] {
+            assert!(text.len() <= PARSE_FIRST);
+            let parsed = with_module(&text, |m, _| m.body.len());
+            assert!(parsed.is_err(), "{}...: {parsed:?}", &text[..12]);
+        }
+    }
 
     #[test]
     fn caps_refuse_before_the_parser_can_overflow() {
