@@ -325,6 +325,100 @@ fn lower(s: Severity) -> Severity {
     }
 }
 
+/// Hosts that serve many projects: a project URL there says nothing about
+/// who owns the rest of the host.
+const SHARED_HOSTS: &[&str] = &[
+    "github.com",
+    "github.io",
+    "gitlab.com",
+    "gitlab.io",
+    "bitbucket.org",
+    "codeberg.org",
+    "sr.ht",
+    "sourceforge.net",
+    "readthedocs.io",
+    "readthedocs.org",
+    "pypi.org",
+    "pythonhosted.org",
+    "python.org",
+    "google.com",
+    "googleusercontent.com",
+    "medium.com",
+    "discord.com",
+    "discord.gg",
+    "twitter.com",
+    "x.com",
+];
+
+/// The last two labels of a host (`api.example.com` -> `example.com`).
+fn site(host: &str) -> String {
+    let labels: Vec<&str> = host.trim_end_matches('.').rsplit('.').take(2).collect();
+    labels
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(".")
+        .to_ascii_lowercase()
+}
+
+/// The host a URL or a host spelled in evidence names.
+fn host_of(text: &str) -> Option<String> {
+    let text = text.trim();
+    let parsed = url::Url::parse(text)
+        .ok()
+        .or_else(|| url::Url::parse(&format!("https://{text}")).ok())?;
+    parsed.host_str().map(str::to_ascii_lowercase)
+}
+
+/// Reputation that only lowers: data sent to a host of the project's own
+/// site (a project URL on a domain the project alone serves, such as its
+/// documentation) is one level less severe, with the reason in the
+/// evidence. Never for what is new since the previous release, nor for a
+/// receiving service or a chat bot.
+fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts) {
+    let own: Vec<String> = facts
+        .project_urls
+        .iter()
+        .filter_map(|u| host_of(u))
+        .map(|h| site(&h))
+        .filter(|s| !SHARED_HOSTS.contains(&s.as_str()))
+        .collect();
+    if own.is_empty() {
+        return;
+    }
+    for (_, f) in list.iter_mut() {
+        if !matches!(f.rule, RuleId::Exfiltration | RuleId::SuspiciousEndpoint)
+            || f.severity <= Severity::Low
+            || f.evidence.iter().any(|(l, _)| l == "new-since")
+        {
+            continue;
+        }
+        let Some(host) = f
+            .evidence
+            .iter()
+            .find(|(l, _)| l == "host")
+            .and_then(|(_, v)| {
+                let (spelled, class) = v.rsplit_once(": ")?;
+                (class == "a host named in the file" || class == "the project's own host")
+                    .then(|| host_of(spelled))
+                    .flatten()
+            })
+        else {
+            continue;
+        };
+        let home = site(&host);
+        if !own.contains(&home) {
+            continue;
+        }
+        let was = f.severity;
+        f.severity = lower(f.severity);
+        f.evidence.push((
+            "lowered".into(),
+            format!("from {was}: {host} is on {home}, the project's own site (its project URLs)"),
+        ));
+    }
+}
+
 /// One finding per behaviour per release: the same rule at the same file
 /// (by its installed path) and line in several archives of a release (the
 /// sdist and the wheels) is one finding, the most severe, whose evidence
@@ -492,6 +586,9 @@ pub async fn scan_all(
                         established(facts, pkg),
                     );
                 }
+                if let Some(Answer::Found(facts)) = answers.get(i).copied().flatten() {
+                    own_site_lowers(&mut list, facts);
+                }
                 per_release.entry(i).or_default().push((file.filename.clone(), list));
                 if !gaps.is_empty() {
                     unknown.entry(i).or_default().push(gap_reason(&file.filename, &gaps));
@@ -617,6 +714,70 @@ mod tests {
                 .evidence
                 .contains(&("new-since".into(), "1.9".into()))
         );
+    }
+
+    #[test]
+    fn data_sent_to_the_projects_own_site_is_lowered_and_nothing_else() {
+        let facts = |urls: &[&str]| crate::index::ProjectFacts {
+            name: "p".into(),
+            releases: Vec::new(),
+            status: None,
+            project_urls: urls.iter().map(|u| (*u).to_string()).collect(),
+            api: "json".into(),
+            url: String::new(),
+        };
+        let leak = |host: &str, extra: Option<(&str, &str)>| {
+            let mut evidence = vec![("host".to_string(), host.to_string())];
+            evidence.extend(extra.map(|(a, b)| (a.to_string(), b.to_string())));
+            (
+                Some("p/client.py".to_string()),
+                MemberFinding {
+                    rule: RuleId::Exfiltration,
+                    severity: Severity::Medium,
+                    confidence: Confidence::High,
+                    line: Some(3),
+                    message: "sends".into(),
+                    evidence,
+                },
+            )
+        };
+        let mut list = vec![
+            leak("https://api.example.com/v1: a host named in the file", None),
+            leak(
+                "https://collector.example.net/c: a host named in the file",
+                None,
+            ),
+            leak(
+                "https://api.example.com/v1: a host named in the file",
+                Some(("new-since", "1.0")),
+            ),
+            leak("https://hooks.example.com/x: a receiving service", None),
+        ];
+        own_site_lowers(
+            &mut list,
+            &facts(&["https://docs.example.com/", "https://github.com/example/p"]),
+        );
+        let sev: Vec<Severity> = list.iter().map(|(_, f)| f.severity).collect();
+        assert_eq!(
+            sev,
+            [
+                Severity::Low,
+                Severity::Medium,
+                Severity::Medium,
+                Severity::Medium
+            ]
+        );
+        assert!(
+            list[0]
+                .1
+                .evidence
+                .iter()
+                .any(|(l, v)| l == "lowered" && v.contains("example.com"))
+        );
+        // A project URL on a shared host (a code forge) makes no host its own.
+        let mut list = vec![leak("https://github.com/x: a host named in the file", None)];
+        own_site_lowers(&mut list, &facts(&["https://github.com/example/p"]));
+        assert_eq!(list[0].1.severity, Severity::Medium);
     }
 
     #[test]
