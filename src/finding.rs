@@ -152,6 +152,26 @@ impl Severity {
             Self::Critical => "critical",
         }
     }
+
+    /// One level more severe (critical stays critical).
+    pub fn raised(self) -> Self {
+        match self {
+            Self::Info => Self::Low,
+            Self::Low => Self::Medium,
+            Self::Medium => Self::High,
+            Self::High | Self::Critical => Self::Critical,
+        }
+    }
+
+    /// One level less severe (info stays info).
+    pub fn lowered(self) -> Self {
+        match self {
+            Self::Critical => Self::High,
+            Self::High => Self::Medium,
+            Self::Medium => Self::Low,
+            Self::Low | Self::Info => Self::Info,
+        }
+    }
 }
 
 impl fmt::Display for Severity {

@@ -246,15 +246,7 @@ pub fn established(
     facts: &crate::index::ProjectFacts,
     pkg: &Package,
 ) -> Option<(usize, jiff::Timestamp)> {
-    let current = pkg.version.as_ref()?;
-    let this = facts.release(current)?.first_upload()?;
-    let first = facts.first_upload()?;
-    let releases = facts
-        .releases
-        .iter()
-        .filter(|r| !r.files.is_empty() && r.version() < *current)
-        .count();
-    let days = this.duration_since(first).as_secs() / 86_400;
+    let (releases, first, days) = facts.history_before(pkg.version.as_ref()?)?;
     (releases >= ESTABLISHED_RELEASES && days >= ESTABLISHED_DAYS).then_some((releases, first))
 }
 
@@ -282,7 +274,7 @@ fn annotate_diff(
                 && f.severity > Severity::Low
             {
                 let was = f.severity;
-                f.severity = lower(f.severity);
+                f.severity = f.severity.lowered();
                 f.evidence.push((
                     "lowered".into(),
                     format!(
@@ -304,24 +296,10 @@ fn annotate_diff(
                 .iter()
                 .any(|(label, _)| label == "runs" || label == "nested");
             if !capped {
-                f.severity = match f.severity {
-                    Severity::Info => Severity::Low,
-                    Severity::Low => Severity::Medium,
-                    Severity::Medium => Severity::High,
-                    Severity::High | Severity::Critical => Severity::Critical,
-                };
+                f.severity = f.severity.raised();
                 f.confidence = Confidence::High;
             }
         }
-    }
-}
-
-fn lower(s: Severity) -> Severity {
-    match s {
-        Severity::Critical => Severity::High,
-        Severity::High => Severity::Medium,
-        Severity::Medium => Severity::Low,
-        Severity::Low | Severity::Info => Severity::Info,
     }
 }
 
@@ -411,7 +389,7 @@ fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts) {
             continue;
         }
         let was = f.severity;
-        f.severity = lower(f.severity);
+        f.severity = f.severity.lowered();
         f.evidence.push((
             "lowered".into(),
             format!("from {was}: {host} is on {home}, the project's own site (its project URLs)"),

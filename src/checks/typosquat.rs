@@ -345,32 +345,15 @@ const KNOWN_DAYS: i64 = 180;
 /// Lowers a typosquat finding one level when the index shows the name has a
 /// history of its own, and says so in its evidence; never hides it.
 pub fn weigh_history(f: &mut Finding, pkg: &Package, facts: &crate::index::ProjectFacts) {
-    let Some(version) = pkg.version.as_ref() else {
+    let Some((releases, first, days)) = pkg.version.as_ref().and_then(|v| facts.history_before(v))
+    else {
         return;
     };
-    let (Some(this), Some(first)) = (
-        facts
-            .release(version)
-            .and_then(crate::index::ReleaseFacts::first_upload),
-        facts.first_upload(),
-    ) else {
-        return;
-    };
-    let releases = facts
-        .releases
-        .iter()
-        .filter(|r| !r.files.is_empty() && r.version() < *version)
-        .count();
-    let days = this.duration_since(first).as_secs() / 86_400;
     if releases < KNOWN_RELEASES || days < KNOWN_DAYS || f.severity <= Severity::Low {
         return;
     }
     let was = f.severity;
-    f.severity = match was {
-        Severity::Critical => Severity::High,
-        Severity::High => Severity::Medium,
-        _ => Severity::Low,
-    };
+    f.severity = was.lowered();
     f.evidence.push(crate::finding::Evidence {
         label: "lowered".into(),
         value: format!(

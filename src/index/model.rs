@@ -101,6 +101,24 @@ impl ProjectFacts {
         })
     }
 
+    /// The project's history before `version`: how many earlier releases
+    /// have files, the project's first upload, and the days from it to this
+    /// release's first upload. `None` when the index does not say.
+    pub fn history_before(&self, version: &Version) -> Option<(usize, Timestamp, i64)> {
+        let this = self.release(version)?.first_upload()?;
+        let first = self.first_upload()?;
+        let releases = self
+            .releases
+            .iter()
+            .filter(|r| !r.files.is_empty() && r.version() < *version)
+            .count();
+        Some((
+            releases,
+            first,
+            this.duration_since(first).as_secs() / 86_400,
+        ))
+    }
+
     /// The release just before `version` in version order on the same line:
     /// the newest earlier release that has files and is not yanked, and not
     /// a pre-release unless `version` is one. Summarised releases count (the
