@@ -34,6 +34,14 @@ fn scan(path: &Path) -> (i32, serde_json::Value) {
     (code, json(&out))
 }
 
+/// The first finding of `rule` in a report; the report is shown when there is none.
+fn first_of<'r>(report: &'r serde_json::Value, rule: &str) -> &'r serde_json::Value {
+    report["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["rule"] == rule))
+        .unwrap_or_else(|| panic!("no {rule} finding: {report}"))
+}
+
 fn rules(report: &serde_json::Value) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = report["findings"]
         .as_array()
@@ -111,12 +119,7 @@ fn an_install_hook_reading_pypirc_and_posting_is_flagged_with_source_and_sink() 
         )),
         "{got:?}"
     );
-    let exfil = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "exfiltration")
-        .unwrap();
+    let exfil = first_of(&report, "exfiltration");
     let ev: Vec<String> = exfil["evidence"]
         .as_array()
         .unwrap()
@@ -426,12 +429,7 @@ fn audit_downloads_verifies_scans_and_caches_what_will_be_installed() {
     };
     let (code, report) = audit(&[]);
     assert_eq!(code, 1, "{report}");
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "pth-startup-hook")
-        .expect("scanned");
+    let f = first_of(&report, "pth-startup-hook");
     assert_eq!(f["location"]["file"], "requirements.txt");
     assert_eq!(f["location"]["line"], 2);
     assert_eq!(f["location"]["archive"], "inertpkg-1.0-py3-none-any.whl");
@@ -475,12 +473,7 @@ fn bytes_that_differ_from_the_index_hash_are_not_scanned_but_reported() {
     ]));
     assert_eq!(code, 1, "{err}");
     let report = json(&out);
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "hash-mismatch")
-        .expect("mismatch reported");
+    let f = first_of(&report, "hash-mismatch");
     assert_eq!(f["severity"], "critical");
 }
 
@@ -531,12 +524,7 @@ fn behaviour_new_since_the_previous_release_is_called_out() {
     ]));
     assert_eq!(code, 1, "{err}");
     let report = json(&out);
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "exfiltration")
-        .expect("exfiltration");
+    let f = first_of(&report, "exfiltration");
     assert_eq!(
         f["severity"], "critical",
         "a module-level exfiltration (high) that is new since 1.0 is raised: {f}"
@@ -745,12 +733,7 @@ fn an_executable_with_a_loader_that_runs_on_import_is_high() {
         ],
     );
     let (_, report) = scan(&with_loader);
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "binary-payload")
-        .unwrap_or_else(|| panic!("{report}"));
+    let finding = first_of(&report, "binary-payload");
     assert_eq!(finding["severity"], "high", "{finding}");
     assert!(
         finding["evidence"]
@@ -914,12 +897,7 @@ fn a_new_startup_hook_blocks_and_a_long_standing_one_is_not_raised() {
     };
     let (code, report) = audit("stealth==1.1\n");
     assert_eq!(code, 1, "{report}");
-    let hook = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "pth-startup-hook")
-        .unwrap_or_else(|| panic!("{report}"));
+    let hook = first_of(&report, "pth-startup-hook");
     assert_eq!(hook["severity"], "critical", "{hook}");
     assert_eq!(
         evidence(hook, "new-since").as_deref(),
