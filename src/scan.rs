@@ -153,7 +153,9 @@ struct Collector<'q> {
     /// `.pth` files: judged once every module is known.
     pth: Vec<(String, Vec<u8>)>,
     /// Top-level modules: a `.pth` may import them.
-    deferred: Vec<(String, Vec<u8>)>,
+    deferred: Vec<Job>,
+    /// Text members seen so far (the order of what workers return).
+    seen: usize,
     /// Executables: judged once setup.py is known.
     binaries: Vec<(String, u64, &'static str)>,
     /// Nested archives still to open: (path, bytes, depth, size); the bytes
@@ -173,11 +175,6 @@ struct Collector<'q> {
     /// in all); other members a runner names are read again when needed.
     texts: std::collections::BTreeMap<String, Vec<u8>>,
     kept: usize,
-    /// Files Python code runs: the runner's path and role, and the call.
-    runs: Vec<(String, analyze::Role, python::RunFile)>,
-    /// Names Python files call on import or install (see
-    /// [`analyze::uncap_called`]).
-    called: std::collections::HashMap<String, std::collections::HashSet<String>>,
 }
 
 impl Collector<'_> {
@@ -230,38 +227,26 @@ impl Collector<'_> {
             self.kept += data.len();
             self.texts.insert(path.clone(), data.clone());
         }
-        if lower.ends_with(".py") {
-            for run in python::run_files(&String::from_utf8_lossy(&data)) {
-                self.runs.push((path.clone(), role, run));
-            }
-            let names = analyze::unasked_call_names(&data, role);
-            let modules = if names.is_empty() {
-                Vec::new()
-            } else {
-                analyze::imported_stems(&data)
-            };
-            for name in names {
-                self.called
-                    .entry(name)
-                    .or_default()
-                    .extend(modules.iter().cloned());
-            }
-        }
         let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
         // Top-level Python modules wait for the `.pth` files (which may
         // import them); scripts are judged by whether setup.py names them.
         let script = SCRIPTS.iter().any(|x| lower.ends_with(x));
-        if depth == 0 && top_level && role == analyze::Role::Module && !script {
-            self.deferred.push((path, data));
-            return;
-        }
-        self.queue.push(Job {
+        let deferred = depth == 0 && top_level && role == analyze::Role::Module && !script;
+        let job = Job {
             path,
             data,
             role,
             script,
-            deferred: false,
-        });
+            deferred,
+            python: lower.ends_with(".py"),
+            seen: self.seen,
+        };
+        self.seen += 1;
+        if deferred {
+            self.deferred.push(job);
+        } else {
+            self.queue.push(job);
+        }
     }
 }
 
@@ -278,6 +263,50 @@ struct Job {
     script: bool,
     /// A top-level module, queued once the `.pth` files were known.
     deferred: bool,
+    /// A Python file: what it runs as a file and the names it calls
+    /// unasked are found too.
+    python: bool,
+    /// The member's place in the archive.
+    seen: usize,
+}
+
+/// What a worker finds in one member.
+#[derive(Default)]
+struct Analysed {
+    findings: Vec<MemberFinding>,
+    /// Files the member runs as code (`exec(open(P).read())`).
+    runs: Vec<python::RunFile>,
+    /// Names it calls on import or install, with the modules it imports
+    /// (see [`analyze::uncap_called`]).
+    called: Vec<String>,
+    imports: Vec<String>,
+}
+
+impl Analysed {
+    fn of(rules: &rules::Rules, job: &Job) -> Self {
+        let findings = analyze::analyze(rules, &job.path, &job.data, job.role);
+        if !job.python {
+            return Self {
+                findings,
+                ..Self::default()
+            };
+        }
+        // Named by the role the path gives, as a runner: a top-level
+        // module's role as a `.pth` import is its own finding's.
+        let role = analyze::role(&job.path, &[]);
+        let called = analyze::unasked_call_names(&job.data, role);
+        let imports = if called.is_empty() {
+            Vec::new()
+        } else {
+            analyze::imported_stems(&job.data)
+        };
+        Self {
+            findings,
+            runs: python::run_files(&String::from_utf8_lossy(&job.data)),
+            called,
+            imports,
+        }
+    }
 }
 
 /// Text members analysed as they are read: the reading thread queues them,
@@ -296,7 +325,7 @@ struct QueueState {
     queued: usize,
     closed: bool,
     /// Analysed members (their bytes dropped), in any order.
-    done: Vec<(usize, Job, Vec<MemberFinding>)>,
+    done: Vec<(usize, Job, Analysed)>,
 }
 
 impl JobQueue {
@@ -340,14 +369,14 @@ impl JobQueue {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
             };
             drop(s);
-            let found = analyze::analyze(rules, &job.path, &job.data, job.role);
+            let found = Analysed::of(rules, &job);
             job.data = Vec::new();
             self.state().done.push((i, job, found));
         }
     }
 
     /// Every member with its findings, in the order they were queued.
-    fn finish(self) -> Vec<(Job, Vec<MemberFinding>)> {
+    fn finish(self) -> Vec<(Job, Analysed)> {
         let mut done = std::mem::take(
             &mut self
                 .state
@@ -391,6 +420,32 @@ fn read_and_analyze<R>(rules: &rules::Rules, queue: &JobQueue, read: impl FnOnce
     })
 }
 
+/// Files Python code runs as code (the runner's path and role, and the
+/// call), in the order of the members; and the names Python files call on
+/// import or install, each with the modules of the files that call it.
+type Runs = Vec<(String, analyze::Role, python::RunFile)>;
+type Called = std::collections::HashMap<String, std::collections::HashSet<String>>;
+
+fn runs_and_calls(analysed: &mut [(Job, Analysed)]) -> (Runs, Called) {
+    let mut in_archive_order: Vec<&mut (Job, Analysed)> = analysed.iter_mut().collect();
+    in_archive_order.sort_by_key(|(job, _)| job.seen);
+    let mut runs = Vec::new();
+    let mut called = Called::new();
+    for (job, a) in in_archive_order {
+        let role = analyze::role(&job.path, &[]);
+        for run in std::mem::take(&mut a.runs) {
+            runs.push((job.path.clone(), role, run));
+        }
+        for name in std::mem::take(&mut a.called) {
+            called
+                .entry(name)
+                .or_default()
+                .extend(a.imports.iter().cloned());
+        }
+    }
+    (runs, called)
+}
+
 /// Shell, PowerShell and batch scripts: nothing runs them on install or
 /// import unless the package's own code names them.
 const SCRIPTS: &[&str] = &[".sh", ".ps1", ".bat", ".cmd", ".vbs"];
@@ -421,17 +476,16 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
         mut findings,
         modules: own_modules,
         mut scripts,
-        called,
         mut texts,
-        runs,
         ..
     } = c;
-    let analysed = queue.finish();
+    let mut analysed = queue.finish();
+    let (runs, called) = runs_and_calls(&mut analysed);
     // Top-level modules were queued last, once every `.pth` was known.
     let (streamed, deferred): (Vec<_>, Vec<_>) =
         analysed.into_iter().partition(|(job, _)| !job.deferred);
     for (job, results) in streamed {
-        for f in results {
+        for f in results.findings {
             if job.script {
                 scripts.push((job.path.clone(), f));
             } else {
@@ -481,7 +535,7 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
         );
     }
     for (job, results) in deferred {
-        for f in results {
+        for f in results.findings {
             out.findings.push((Some(job.path.clone()), f));
         }
     }
@@ -612,11 +666,10 @@ fn read_members<'q>(
         findings: Vec::new(),
         modules: std::collections::BTreeSet::new(),
         scripts: Vec::new(),
-        called: std::collections::HashMap::new(),
         queue,
         texts: std::collections::BTreeMap::new(),
         kept: 0,
-        runs: Vec::new(),
+        seen: 0,
     };
     let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
@@ -689,14 +742,9 @@ fn read_members<'q>(
         .iter()
         .flat_map(|(_, data)| pth_imports(&String::from_utf8_lossy(data)))
         .collect();
-    for (path, data) in std::mem::take(&mut c.deferred) {
-        queue.push(Job {
-            role: analyze::role(&path, &startup_modules),
-            path,
-            data,
-            script: false,
-            deferred: true,
-        });
+    for mut job in std::mem::take(&mut c.deferred) {
+        job.role = analyze::role(&job.path, &startup_modules);
+        queue.push(job);
     }
     (contents, c)
 }

@@ -159,8 +159,7 @@ fn compile() -> Result<Rules, String> {
                 ));
             }
             // ASCII mode: Unicode-aware \b is orders of magnitude slower.
-            let regex = super::words::LazyRegex::new(&format!("(?-u){}", w.pattern))
-                .map_err(|e| format!("{name}: {}: {e}", w.id))?;
+            let regex = super::words::LazyRegex::new(&format!("(?-u){}", w.pattern));
             for l in w.literals {
                 let owner = indicators.len();
                 match literals.iter().position(|k| k.eq_ignore_ascii_case(&l)) {

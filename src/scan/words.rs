@@ -83,9 +83,10 @@ mod tests {
 
 /// A regular expression compiled on first use: a process that scans one
 /// small archive uses few of the rules' expressions, and compiling them all
-/// took longer than the scan. The pattern's syntax is checked when it is
-/// made (so a broken rule file is still an error at load); every embedded
-/// expression is compiled by the tests.
+/// took longer than the scan. The patterns are the embedded rule files',
+/// and every one is compiled by the tests (`rules` and `facts`), so none is
+/// checked at start-up: parsing them all cost a process 1.3 ms, a twentieth
+/// of the median archive's scan.
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: String,
@@ -93,15 +94,12 @@ pub struct LazyRegex {
 }
 
 impl LazyRegex {
-    /// Checks the syntax of `pattern` (ASCII mode when it starts `(?-u)`).
-    pub fn new(pattern: &str) -> Result<Self, String> {
-        regex_syntax::ast::parse::Parser::new()
-            .parse(pattern)
-            .map_err(|e| e.to_string())?;
-        Ok(Self {
+    /// The expression `pattern` (ASCII mode when it starts `(?-u)`).
+    pub fn new(pattern: &str) -> Self {
+        Self {
             pattern: pattern.to_string(),
             compiled: OnceLock::new(),
-        })
+        }
     }
 
     /// The pattern, as written.

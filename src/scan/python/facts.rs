@@ -98,10 +98,6 @@ pub struct Facts {
     pub local: Regex,
 }
 
-fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("rules/flows.toml: {what}: {e}"))
-}
-
 fn load() -> Result<Facts, String> {
     let w: Wire = toml::from_str(TEXT).map_err(|e| format!("rules/flows.toml: {e}"))?;
     let mut source_calls = HashMap::default();
@@ -133,16 +129,16 @@ fn load() -> Result<Facts, String> {
     Ok(Facts {
         environment: w.sources.environment,
         source_calls,
-        secret_names: compile("secret-names", &w.sources.secret_names)?,
-        host_names: compile("host-names", &w.sources.host_names)?,
-        credential_paths: compile("credential-paths", &w.sources.credential_paths)?,
-        store_paths: compile("store-paths", &w.sources.store_paths)?,
-        wallet_params: compile("wallet-params", &w.sources.wallet_params)?,
+        secret_names: Regex::new(&w.sources.secret_names),
+        host_names: Regex::new(&w.sources.host_names),
+        credential_paths: Regex::new(&w.sources.credential_paths),
+        store_paths: Regex::new(&w.sources.store_paths),
+        wallet_params: Regex::new(&w.sources.wallet_params),
         sinks,
-        command_sources: compile("command-sources", &w.sinks.command_sources)?,
-        command_tools: compile("command-tools", &w.sinks.command_tools)?,
+        command_sources: Regex::new(&w.sinks.command_sources),
+        command_tools: Regex::new(&w.sinks.command_tools),
         network_modules: w.sinks.network_modules,
-        local: compile("local", &w.hosts.local)?,
+        local: Regex::new(&w.hosts.local),
     })
 }
 
