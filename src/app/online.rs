@@ -200,6 +200,7 @@ pub(super) fn release_checks(
         &scan_settings,
     ));
     findings.extend(scan_findings);
+    checks::archives::no_reputation_across_new_hands(&mut findings);
     let unscanned = scans.iter().filter(|s| s.status == "unknown").count();
     if unscanned > 0 {
         messages.push(format!(

@@ -13,7 +13,7 @@ use sha2::Digest;
 use super::release::ReleaseView;
 use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
 use crate::index::{Answer, FileFacts, IndexClient};
-use crate::package::{Package, SourceKind};
+use crate::package::{Package, PackageName, SourceKind};
 use crate::scan::{Limits, MemberFinding, scan_bytes};
 
 /// The findings of one archive, by member.
@@ -348,12 +348,46 @@ fn host_of(text: &str) -> Option<String> {
     parsed.host_str().map(str::to_ascii_lowercase)
 }
 
+/// Why a project is believed about its own site: a history an attacker
+/// does not fake in a day ([`established`]), or a place in the shipped list
+/// of the most-downloaded projects (by its exact name, so never a
+/// look-alike's). `None`: no reputation, nothing is lowered.
+fn reputation(facts: &crate::index::ProjectFacts, pkg: &Package) -> Option<String> {
+    if let Some((releases, since)) = established(facts, pkg) {
+        return Some(format!(
+            "{releases} releases since {}",
+            since.strftime("%Y-%m-%d")
+        ));
+    }
+    crate::names::top()
+        .rank(pkg.name.as_str())
+        .map(|r| format!("#{r} of the most-downloaded projects"))
+}
+
+/// Whether `home` (a site, `example.com`) bears the package's name: its
+/// first label is the name without separators (`huggingface-hub` and
+/// `huggingfacehub.co`), or the name's first word of five letters or more
+/// (`huggingface.co`).
+fn site_bears_name(home: &str, name: &str) -> bool {
+    let Some(label) = home.split('.').next() else {
+        return false;
+    };
+    let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let first = name.split(['-', '_', '.']).next().unwrap_or(name);
+    label == compact || (first.len() >= 5 && label == first)
+}
+
 /// Reputation that only lowers: data sent to a host of the project's own
 /// site (a project URL on a domain the project alone serves, such as its
-/// documentation) is one level less severe, with the reason in the
-/// evidence. Never for what is new since the previous release, nor for a
-/// receiving service or a chat bot.
-fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts) {
+/// documentation, or a domain that bears the package's name) is one level
+/// less severe when the project has a reputation ([`reputation`]), with
+/// both reasons in the evidence. Never for what is new since the previous
+/// release, nor for a receiving service or a chat bot; a release whose
+/// provenance changed hands loses it again ([`no_reputation_across_new_hands`]).
+fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts, pkg: &Package) {
+    let Some(standing) = reputation(facts, pkg) else {
+        return;
+    };
     let own: Vec<String> = facts
         .project_urls
         .iter()
@@ -361,9 +395,6 @@ fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts) {
         .map(|h| site(&h))
         .filter(|s| !SHARED_HOSTS.contains(&s.as_str()))
         .collect();
-    if own.is_empty() {
-        return;
-    }
     for (_, f) in list.iter_mut() {
         if !matches!(f.rule, RuleId::Exfiltration | RuleId::SuspiciousEndpoint)
             || f.severity <= Severity::Low
@@ -385,15 +416,60 @@ fn own_site_lowers(list: &mut Members, facts: &crate::index::ProjectFacts) {
             continue;
         };
         let home = site(&host);
-        if !own.contains(&home) {
+        if SHARED_HOSTS.contains(&home.as_str()) {
             continue;
         }
+        let why = if own.contains(&home) {
+            "its project URLs"
+        } else if site_bears_name(&home, pkg.name.as_str()) {
+            "it bears the package's name"
+        } else {
+            continue;
+        };
         let was = f.severity;
         f.severity = f.severity.lowered();
         f.evidence.push((
             "lowered".into(),
-            format!("from {was}: {host} is on {home}, the project's own site (its project URLs)"),
+            format!("from {was}: {host} is on {home}, the project's own site ({why}), and the project has a reputation ({standing})"),
         ));
+    }
+}
+
+/// A release whose provenance changed hands (`publisher-changed`, or
+/// `provenance-regressed`: an earlier release was attested, this one is
+/// not) is not vouched for by the project's history or its site: every
+/// lowering of its archive findings is undone, and the evidence says why.
+pub fn no_reputation_across_new_hands(findings: &mut [Finding]) {
+    let changed: std::collections::BTreeSet<(Option<PackageName>, Option<String>, RuleId)> =
+        findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.rule,
+                    RuleId::PublisherChanged | RuleId::ProvenanceRegressed
+                )
+            })
+            .map(|f| (f.package.clone(), f.version.clone(), f.rule))
+            .collect();
+    if changed.is_empty() {
+        return;
+    }
+    let scanned = |r: RuleId| BEHAVIOUR.contains(&r) || r == RuleId::SuspiciousEndpoint;
+    for f in findings.iter_mut().filter(|f| scanned(f.rule)) {
+        let Some((_, _, rule)) = changed
+            .iter()
+            .find(|(p, v, _)| *p == f.package && *v == f.version)
+        else {
+            continue;
+        };
+        for e in f.evidence.iter_mut().filter(|e| e.label == "lowered") {
+            f.severity = f.severity.raised();
+            e.label = "not lowered".into();
+            e.value = format!(
+                "{}; but the provenance of this release changed hands ({rule})",
+                e.value
+            );
+        }
     }
 }
 
@@ -565,7 +641,7 @@ pub async fn scan_all(
                     );
                 }
                 if let Some(Answer::Found(facts)) = answers.get(i).copied().flatten() {
-                    own_site_lowers(&mut list, facts);
+                    own_site_lowers(&mut list, facts, pkg);
                 }
                 per_release.entry(i).or_default().push((file.filename.clone(), list));
                 if !gaps.is_empty() {
@@ -694,16 +770,47 @@ mod tests {
         );
     }
 
-    #[test]
-    fn data_sent_to_the_projects_own_site_is_lowered_and_nothing_else() {
-        let facts = |urls: &[&str]| crate::index::ProjectFacts {
-            name: "p".into(),
-            releases: Vec::new(),
+    /// A project named `name` with `n` yearly releases from 2010, locked on
+    /// the last.
+    fn project(name: &str, n: usize, urls: &[&str]) -> (Package, crate::index::ProjectFacts) {
+        let releases = (1..=n)
+            .map(|i| crate::index::ReleaseFacts {
+                version: format!("1.{i}"),
+                files: vec![FileFacts {
+                    filename: format!("{name}-1.{i}.tar.gz"),
+                    url: String::new(),
+                    sha256: None,
+                    upload_time: format!("{}-01-01T00:00:00Z", 2009 + i).parse().ok(),
+                    yanked: false,
+                    yanked_reason: None,
+                    size: None,
+                    packagetype: None,
+                }],
+            })
+            .collect();
+        let facts = crate::index::ProjectFacts {
+            name: name.into(),
+            releases,
             status: None,
             project_urls: urls.iter().map(|u| (*u).to_string()).collect(),
             api: "json".into(),
             url: String::new(),
         };
+        let pkg = Package::new(
+            PackageName::new(name).unwrap(),
+            Some(crate::package::Version::new(&format!("1.{n}"))),
+            crate::package::Origin {
+                file: "uv.lock".into(),
+                line: 1,
+            },
+        );
+        (pkg, facts)
+    }
+
+    #[test]
+    fn data_sent_to_the_projects_own_site_is_lowered_and_nothing_else() {
+        let (pkg, _) = project("p", 12, &[]);
+        let facts = |urls: &[&str]| project("p", 12, urls).1;
         let leak = |host: &str, extra: Option<(&str, &str)>| {
             let mut evidence = vec![("host".to_string(), host.to_string())];
             evidence.extend(extra.map(|(a, b)| (a.to_string(), b.to_string())));
@@ -734,6 +841,7 @@ mod tests {
         own_site_lowers(
             &mut list,
             &facts(&["https://docs.example.com/", "https://github.com/example/p"]),
+            &pkg,
         );
         let sev: Vec<Severity> = list.iter().map(|(_, f)| f.severity).collect();
         assert_eq!(
@@ -754,8 +862,99 @@ mod tests {
         );
         // A project URL on a shared host (a code forge) makes no host its own.
         let mut list = vec![leak("https://github.com/x: a host named in the file", None)];
-        own_site_lowers(&mut list, &facts(&["https://github.com/example/p"]));
+        own_site_lowers(&mut list, &facts(&["https://github.com/example/p"]), &pkg);
         assert_eq!(list[0].1.severity, Severity::Medium);
+    }
+
+    #[test]
+    fn an_own_site_lowers_only_with_a_reputation_and_a_name_can_make_it_own() {
+        let leak = |host: &str| {
+            vec![(
+                Some("client.py".to_string()),
+                MemberFinding {
+                    rule: RuleId::Exfiltration,
+                    severity: Severity::High,
+                    confidence: Confidence::High,
+                    line: Some(3),
+                    message: "sends".into(),
+                    evidence: vec![("host".into(), format!("{host}: a host named in the file"))],
+                },
+            )]
+        };
+        // A new project's project URLs are its author's word alone: an
+        // attacker names the collector as the homepage.
+        let (young, facts) = project("fresh-sdk", 3, &["https://collector.example/"]);
+        let mut list = leak("https://collector.example/c");
+        own_site_lowers(&mut list, &facts, &young);
+        assert_eq!(list[0].1.severity, Severity::High);
+        // An established project: its URLs, and a domain bearing its name.
+        let (old, facts) = project("acmecloud-sdk", 12, &["https://docs.acme.example/"]);
+        let mut list = leak("https://api.acme.example/v1");
+        list.extend(leak("https://api.acmecloud.example/v1"));
+        list.extend(leak("https://api.other.example/v1"));
+        own_site_lowers(&mut list, &facts, &old);
+        let sev: Vec<Severity> = list.iter().map(|(_, f)| f.severity).collect();
+        assert_eq!(sev, [Severity::Medium, Severity::Medium, Severity::High]);
+        let why = |i: usize| {
+            list[i]
+                .1
+                .evidence
+                .iter()
+                .find(|(l, _)| l == "lowered")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert!(why(0).contains("its project URLs"), "{}", why(0));
+        assert!(why(1).contains("bears the package's name"), "{}", why(1));
+        assert!(
+            why(1).contains("11 releases since 2010-01-01"),
+            "{}",
+            why(1)
+        );
+        // A place among the most-downloaded projects is a reputation too.
+        let popular = crate::names::top().name(0).unwrap();
+        let (top, facts) = project(popular, 1, &[]);
+        let mut list = leak(&format!(
+            "https://api.{}.example/v1",
+            popular.replace('-', "")
+        ));
+        own_site_lowers(&mut list, &facts, &top);
+        assert_eq!(list[0].1.severity, Severity::Medium);
+        assert!(
+            list[0]
+                .1
+                .evidence
+                .iter()
+                .any(|(l, v)| l == "lowered" && v.contains("#1 of"))
+        );
+    }
+
+    #[test]
+    fn a_release_that_changed_hands_loses_every_lowering() {
+        let (pkg, _) = project("acme", 12, &[]);
+        let lowered = Finding::for_package(RuleId::Exfiltration, &pkg)
+            .severity(Severity::Medium)
+            .evidence("lowered", "from high: api.acme.example is on acme.example")
+            .message("sends");
+        let other = Finding::for_package(RuleId::Exfiltration, &pkg)
+            .severity(Severity::Medium)
+            .message("sends");
+        let changed = Finding::for_package(RuleId::PublisherChanged, &pkg).message("new hands");
+        let mut findings = vec![lowered.clone(), other.clone()];
+        no_reputation_across_new_hands(&mut findings);
+        assert_eq!(findings[0].severity, Severity::Medium, "no change of hands");
+        let mut findings = vec![lowered, other, changed];
+        no_reputation_across_new_hands(&mut findings);
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(
+            findings[0].evidence.iter().any(|e| e.label == "not lowered"
+                && e.value.contains("changed hands (publisher-changed)"))
+        );
+        assert_eq!(
+            findings[1].severity,
+            Severity::Medium,
+            "never raised past its own level"
+        );
     }
 
     #[test]
