@@ -18,6 +18,7 @@
 //! exit code 0 pass / 1 policy violated / 2 tool error
 //! ```
 
+pub mod advisories;
 pub mod app;
 pub mod checks;
 pub mod cli;
