@@ -253,7 +253,7 @@ fn analyze_at(
     depth: usize,
     python: bool,
 ) -> Vec<MemberFinding> {
-    let mut out = lexical(rules, text, role);
+    let (mut out, gates) = lexical_gated(rules, text, role);
     // Words in comments and docstrings are not code: when the lexical pass
     // reports something in Python, it is asked again with them blanked.
     if python
@@ -269,7 +269,7 @@ fn analyze_at(
             script: depth == 0 && role == Role::Install,
             beacons: matches!(role, Role::Init | Role::Startup),
         };
-        let analysis = super::python::analyse(&String::from_utf8_lossy(text), want);
+        let analysis = super::python::analyse_gated(&String::from_utf8_lossy(text), want, gates);
         let hosts = Hosts::new(rules, path, text);
         if analysis.parsed() && analysis.flows.is_empty() {
             no_flow_no_download_exec(&mut out);
@@ -1025,7 +1025,17 @@ fn v2_findings(
 
 /// The lexical pass: indicators combined by file and role.
 fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
-    let mut hits = rules.scan(text, 64);
+    lexical_gated(rules, text, role).0
+}
+
+/// [`lexical`], and the gates of the Python passes found by the same pass
+/// over `text`.
+fn lexical_gated(
+    rules: &Rules,
+    text: &[u8],
+    role: Role,
+) -> (Vec<MemberFinding>, super::python::Gates) {
+    let (mut hits, gates) = rules.scan_gated(text, 64);
     // `b = exec` ... `b(data)`: calls through an alias are exec calls.
     let aliases = may_alias_exec(text).then(alias_exec).flatten();
     for caps in aliases.into_iter().flat_map(|r| r.captures_iter(text)) {
@@ -1158,7 +1168,7 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
         });
     }
     if role == Role::Test {
-        return out;
+        return (out, gates);
     }
 
     // Sources linked to sinks: exfiltration.
@@ -1480,7 +1490,7 @@ fn lexical(rules: &Rules, text: &[u8], role: Role) -> Vec<MemberFinding> {
             });
         }
     }
-    out
+    (out, gates)
 }
 
 /// Whether `needle` occurs in `hay`.

@@ -291,9 +291,11 @@ const SINK_WORDS: &[&str] = &[
     "\\irm ",
 ];
 
-/// What a file's words allow, found in one pass before anything is parsed.
+/// What a file's words allow, found in one pass before anything is parsed
+/// (the pass that finds the rules' literals, [`super::rules::Rules::scan`],
+/// or [`gates`] alone).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Gates {
+pub struct Gates {
     /// An executor word ([`EXECUTORS`]).
     hiding: bool,
     /// A fetcher word ([`FETCHERS`]).
@@ -304,8 +306,21 @@ struct Gates {
     sink: bool,
 }
 
-/// The word lists, in the order of the bits of a pattern's category.
-const GATE_LISTS: [&[&str]; 4] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS];
+impl Gates {
+    /// The gates of the bits of [`GATE_LISTS`] (bit `i`: a word of list `i`).
+    pub fn from_bits(found: u8) -> Self {
+        Self {
+            hiding: found & 1 != 0,
+            fetching: found & 2 != 0,
+            source: found & 4 != 0,
+            sink: found & 8 != 0,
+        }
+    }
+}
+
+/// The word lists, in the order of the bits of a pattern's category (case
+/// matters: a word counts only as written).
+pub const GATE_LISTS: [&[&str]; 4] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS];
 
 /// One automaton over every gate word, with each pattern's lists as bits.
 fn gate_automaton() -> Option<&'static (super::words::Words, Vec<u8>)> {
@@ -333,7 +348,7 @@ fn gate_automaton() -> Option<&'static (super::words::Words, Vec<u8>)> {
 }
 
 /// Which gate lists have a word in `text` (one pass, stopping when all do).
-fn gates(text: &str) -> Gates {
+pub(in crate::scan) fn gates(text: &str) -> Gates {
     let has = |list: &[&str]| list.iter().any(|w| text.contains(w));
     let Some((ac, bits)) = gate_automaton() else {
         return Gates {
@@ -350,12 +365,7 @@ fn gates(text: &str) -> Gates {
             break;
         }
     }
-    Gates {
-        hiding: found & 1 != 0,
-        fetching: found & 2 != 0,
-        source: found & 4 != 0,
-        sink: found & 8 != 0,
-    }
+    Gates::from_bits(found)
 }
 
 /// What to compute beyond the always-on passes.
@@ -375,12 +385,18 @@ pub struct Want {
 /// data that reaches something that runs it, and the data worth stealing
 /// that reaches a way out.
 pub fn analyse(text: &str, want: Want) -> Analysis {
+    analyse_gated(text, want, gates(text))
+}
+
+/// [`analyse`] with the gates already found (by the rules' literal pass
+/// over the same text).
+pub fn analyse_gated(text: &str, want: Want, gates: Gates) -> Analysis {
     let Gates {
         hiding,
         fetching,
         source,
         sink,
-    } = gates(text);
+    } = gates;
     let leaking = (want.beacons || source) && sink;
     if !hiding && !fetching && !leaking && !want.reach && !want.script {
         return Analysis::default();

@@ -134,6 +134,11 @@ pub struct Rules {
     /// Literal pattern index -> the indicators that require it (a literal
     /// several indicators share is one pattern).
     literal_owners: Vec<Vec<usize>>,
+    /// Literal pattern index -> the gate words it stands for, each with its
+    /// gate bits ([`super::python::GATE_LISTS`]): the same pass finds the
+    /// words that decide which Python passes run. A gate word counts only
+    /// as written (the automaton ignores case, the check does not).
+    gate_words: Vec<Vec<(&'static str, u8)>>,
 }
 
 static RULES: OnceLock<Result<Rules, String>> = OnceLock::new();
@@ -180,6 +185,24 @@ fn compile() -> Result<Rules, String> {
             });
         }
     }
+    let mut gate_words: Vec<Vec<(&'static str, u8)>> = vec![Vec::new(); literals.len()];
+    for (bit, list) in super::python::GATE_LISTS.iter().enumerate() {
+        for w in *list {
+            let k = match literals.iter().position(|k| k.eq_ignore_ascii_case(w)) {
+                Some(k) => k,
+                None => {
+                    literals.push((*w).to_string());
+                    literal_owners.push(Vec::new());
+                    gate_words.push(Vec::new());
+                    literals.len() - 1
+                }
+            };
+            match gate_words[k].iter_mut().find(|(x, _)| x == w) {
+                Some((_, bits)) => *bits |= 1 << bit,
+                None => gate_words[k].push((w, 1 << bit)),
+            }
+        }
+    }
     let mut builder = AhoCorasickBuilder::new();
     builder
         .match_kind(MatchKind::Standard)
@@ -190,6 +213,7 @@ fn compile() -> Result<Rules, String> {
         indicators,
         prefilter,
         literal_owners,
+        gate_words,
     })
 }
 
@@ -207,7 +231,12 @@ pub struct Hit {
 impl Rules {
     /// Every indicator match in `text`, in order; at most `cap` per indicator.
     pub fn scan(&self, text: &[u8], cap: usize) -> Vec<Hit> {
-        let wanted = self.wanted(text);
+        self.scan_gated(text, cap).0
+    }
+
+    /// [`Rules::scan`], and the gates of the Python passes, from one pass.
+    pub fn scan_gated(&self, text: &[u8], cap: usize) -> (Vec<Hit>, super::python::Gates) {
+        let (wanted, gates) = self.wanted(text);
         let mut hits = Vec::new();
         let mut newlines: Option<Vec<usize>> = None;
         for (i, ind) in self.indicators.iter().enumerate() {
@@ -231,19 +260,26 @@ impl Rules {
             }
         }
         hits.sort_by_key(|h| (h.offset, h.indicator));
-        hits
+        (hits, super::python::Gates::from_bits(gates))
     }
 
     /// Which indicators have one of their literals in `text`: an overlapping
     /// search, so that no literal hides inside another's match.
-    fn wanted(&self, text: &[u8]) -> Vec<bool> {
+    fn wanted(&self, text: &[u8]) -> (Vec<bool>, u8) {
         let mut wanted = vec![false; self.indicators.len()];
+        let mut gates = 0u8;
         for m in self.prefilter.get(text.len()).find_overlapping_iter(text) {
-            for &o in &self.literal_owners[m.pattern().as_usize()] {
+            let k = m.pattern().as_usize();
+            for &o in &self.literal_owners[k] {
                 wanted[o] = true;
             }
+            for (w, bits) in &self.gate_words[k] {
+                if gates & bits != *bits && text.get(m.start()..m.end()) == Some(w.as_bytes()) {
+                    gates |= bits;
+                }
+            }
         }
-        wanted
+        (wanted, gates)
     }
 
     /// Indicators of a kind (for docs).
@@ -334,7 +370,35 @@ mod tests {
                     expected[*i] = true;
                 }
             }
-            assert_eq!(rules.wanted(text.as_bytes()), expected, "{text:?}");
+            assert_eq!(rules.wanted(text.as_bytes()).0, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_literal_pass_finds_the_same_gates_as_the_gate_pass() {
+        let rules = rules().unwrap();
+        let words: Vec<&str> = super::super::python::GATE_LISTS
+            .iter()
+            .flat_map(|l| l.iter().copied())
+            .collect();
+        let mut texts: Vec<String> = Vec::new();
+        for w in &words {
+            texts.push((*w).to_string());
+            texts.push(w.to_ascii_uppercase());
+            texts.push(w.to_ascii_lowercase());
+            texts.push(format!("x = 1\n{w}(y)\n# EXEC environ"));
+            for v in &words {
+                texts.push(format!("{w}{v}"));
+            }
+        }
+        texts.push(String::new());
+        texts.push("import os\nprint(os.getcwd())\n".into());
+        for text in &texts {
+            assert_eq!(
+                super::super::python::Gates::from_bits(rules.wanted(text.as_bytes()).1),
+                super::super::python::gates(text),
+                "{text:?}"
+            );
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Word automata that pay for speed only when it pays: a contiguous NFA,
-//! cheap to build, for the first megabyte of text a process searches; then
-//! a DFA, several times faster per byte but some milliseconds to build
-//! (more than a small archive takes to scan whole).
+//! cheap to build, for the first 64 KiB of text a process searches; then a
+//! DFA. Measured on the rule literals over 487 KB of Django's models: the
+//! NFA builds in 0.6 ms and searches (overlapping) at 100 MB/s, the DFA
+//! takes 1.2 ms and searches at 470 MB/s, so it pays from about 80 KB on,
+//! which the median archive of the benign set passes.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, BuildError};
 
 /// Bytes searched with the NFA before the DFA is built.
-const DFA_AFTER: usize = 1 << 20;
+const DFA_AFTER: usize = 64 << 10;
 
 /// An automaton over fixed words, switching from NFA to DFA.
 #[derive(Debug)]
@@ -73,7 +75,7 @@ mod tests {
                 .collect()
         };
         let small = find(w.get(text.len()));
-        assert!(w.dfa.get().is_none(), "the DFA waits for a megabyte");
+        assert!(w.dfa.get().is_none(), "the DFA waits for 64 KiB");
         let large = find(w.get(DFA_AFTER));
         assert!(matches!(w.dfa.get(), Some(Some(_))));
         assert_eq!(small, large);
