@@ -23,6 +23,7 @@ use crate::package::{Package, PackageName, SourceKind};
 use crate::policy::{self, Config};
 use crate::report::{self, Input, Report, RunResult, Settings, SkippedInput};
 
+mod advisories;
 mod check;
 mod online;
 mod output;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(args) => check(&args),
         Command::Scan(args) => scan(&args),
         Command::Explain { rule } => explain(&rule),
+        Command::Advisories { action } => advisories::run(&action),
         Command::Rules { markdown } => Ok(Outcome {
             stdout: if markdown {
                 checks::reference_markdown()

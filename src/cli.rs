@@ -36,12 +36,47 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// The advisory database (OSV malicious-package and vulnerability records).
+    Advisories {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: AdvisoriesCommand,
+    },
     /// Print a JSON Schema (`customs schema report`).
     Schema {
         /// Which schema.
         #[arg(value_enum)]
         which: SchemaKind,
     },
+}
+
+/// `customs advisories …`.
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Fetch the OSV export now and rebuild the database (for CI caches and
+    /// air-gapped copies); a failed or damaged download keeps the old one.
+    Update(AdvisoriesArgs),
+    /// Say which database is there, from where, and how old.
+    Status(AdvisoriesArgs),
+}
+
+/// Where the advisory database comes from and where it is kept.
+#[derive(Debug, Clone, Args)]
+pub struct AdvisoriesArgs {
+    /// The OSV export to use: a URL or a local zip (a mirror, an internal
+    /// copy) [default: OSV's export for the Python package index].
+    #[arg(long, value_name = "PATH|URL", env = "CUSTOMS_ADVISORY_DB")]
+    pub advisory_db: Option<String>,
+    /// Cache location [default: the platform cache directory].
+    #[arg(long, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Seconds before the download gives up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub timeout: u64,
+    /// The time to measure the database's age from (RFC 3339 or a date;
+    /// for tests) [default: now].
+    #[arg(long, value_name = "TIME", env = "CUSTOMS_AS_OF")]
+    pub as_of: Option<String>,
 }
 
 /// The schemas `customs schema` prints.

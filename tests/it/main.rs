@@ -7,6 +7,7 @@
 )]
 
 mod action;
+mod advisories;
 mod check;
 mod cli;
 mod common;
