@@ -269,6 +269,12 @@ impl Database {
         let mut file = std::fs::File::open(&self.lines).map_err(io)?;
         let mut out = Vec::with_capacity(spans.len());
         for &(offset, len) in spans {
+            if u64::from(len) > MAX_RECORD {
+                return Err(DbError::Damaged {
+                    path: self.lines.clone(),
+                    reason: format!("a record of {len} bytes at byte {offset}"),
+                });
+            }
             let mut buf = vec![0; len as usize];
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
             file.read_exact(&mut buf).map_err(io)?;
