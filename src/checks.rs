@@ -5,6 +5,7 @@
 
 use crate::finding::{Confidence, RuleId, Severity};
 
+pub mod advisories;
 pub mod allow_expired;
 pub mod allow_unused;
 pub mod archive_anomaly;
@@ -16,6 +17,7 @@ pub mod exfiltration;
 pub mod hash_mismatch;
 pub mod index_unavailable;
 pub mod install_hook;
+pub mod known_malware;
 pub mod new_project;
 pub mod obfuscated_exec;
 pub mod persistence;
@@ -33,6 +35,7 @@ pub mod typosquat;
 pub mod unclaimed;
 pub mod unpinned;
 pub mod upload_time_unknown;
+pub mod vulnerability;
 pub mod yanked;
 
 /// Static metadata of a rule.
@@ -59,6 +62,8 @@ pub const ALL: &[&RuleMeta] = &[
     &release_missing::META,
     &hash_mismatch::META,
     &project_status::META,
+    &known_malware::META,
+    &vulnerability::META,
     &index_unavailable::META,
     &typosquat::META,
     &unclaimed::META,
@@ -127,6 +132,8 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::ReleaseMissing => &release_missing::META,
         RuleId::HashMismatch => &hash_mismatch::META,
         RuleId::ProjectStatus => &project_status::META,
+        RuleId::KnownMalware => &known_malware::META,
+        RuleId::Vulnerability => &vulnerability::META,
         RuleId::IndexUnavailable => &index_unavailable::META,
         RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,

@@ -162,6 +162,19 @@ pub struct ReportArgs {
     /// Skip the provenance checks (PEP 740 attestations): no Simple API or Integrity API requests.
     #[arg(long)]
     pub no_provenance: bool,
+    /// The OSV advisory export (a URL or a local zip) [default: OSV's export for the Python index].
+    #[arg(long, value_name = "PATH|URL", env = "CUSTOMS_ADVISORY_DB")]
+    pub advisory_db: Option<String>,
+    /// Skip the advisory checks (known malware, known vulnerabilities).
+    #[arg(
+        long,
+        env = "CUSTOMS_NO_ADVISORIES",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_advisories: bool,
+    /// Refresh the cached advisory database when it is older than this many hours.
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    pub advisory_max_age: u64,
     /// A Sigstore trusted root (trusted_root.json) to verify attestations against, instead of the
     /// public-good root built into customs.
     #[arg(long, value_name = "FILE", env = "CUSTOMS_TRUSTED_ROOT")]

@@ -52,6 +52,8 @@ rule_ids! {
     ReleaseMissing => "release-missing",
     HashMismatch => "hash-mismatch",
     ProjectStatus => "project-status",
+    KnownMalware => "known-malware",
+    Vulnerability => "vulnerability",
     IndexUnavailable => "index-unavailable",
     Typosquat => "typosquat",
     UnclaimedName => "unclaimed-name",

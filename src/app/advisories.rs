@@ -1,6 +1,6 @@
 //! `customs advisories update` and `customs advisories status`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -8,8 +8,10 @@ use jiff::Timestamp;
 
 use super::Outcome;
 use crate::advisories::{self, db};
-use crate::cli::{AdvisoriesArgs, AdvisoriesCommand};
+use crate::cli::{AdvisoriesArgs, AdvisoriesCommand, ReportArgs};
+use crate::finding::Finding;
 use crate::index::{ClientConfig, IndexClient};
+use crate::package::Package;
 
 /// Runs an `advisories` subcommand.
 pub(super) fn run(command: &AdvisoriesCommand) -> Result<Outcome> {
@@ -46,30 +48,127 @@ fn now(args: &AdvisoriesArgs) -> Result<Timestamp> {
     }
 }
 
+/// Reads the export `source` (a URL through `client`, or a local file),
+/// builds the database and writes it into `dir`, replacing the old one only
+/// when the new one is whole.
+pub(super) fn refresh(
+    client: &IndexClient,
+    runtime: &tokio::runtime::Runtime,
+    source: &str,
+    dir: &Path,
+    built_at: Timestamp,
+) -> Result<db::Built> {
+    let shown = crate::redact::url(source);
+    let bytes = if advisories::is_local(source) {
+        std::fs::read(source)
+            .with_context(|| format!("cannot read the advisory export {source}"))?
+    } else {
+        runtime
+            .block_on(client.download(source, advisories::MAX_EXPORT))
+            .map_err(|e| anyhow!("cannot download the advisory export: {e}"))?
+    };
+    let built = db::build(&bytes, &shown, &built_at.to_string())?;
+    built.write(dir)?;
+    Ok(built)
+}
+
+/// The advisory findings of an audit or a check: the cached database of
+/// `--advisory-db` (refreshed when older than `--advisory-max-age` hours,
+/// unless offline), matched against `packages`. A database that cannot be
+/// had is said in a warning: every package's advisories are then unknown,
+/// never passed in silence.
+pub(super) fn findings(
+    packages: &[Package],
+    args: &ReportArgs,
+    client: &IndexClient,
+    runtime: &tokio::runtime::Runtime,
+    messages: &mut Vec<String>,
+) -> Vec<Finding> {
+    if args.no_advisories {
+        return Vec::new();
+    }
+    let source = args
+        .advisory_db
+        .clone()
+        .unwrap_or_else(|| advisories::DEFAULT_EXPORT.to_string());
+    let shown = crate::redact::url(&source);
+    let unknown = "every package's advisories are unknown";
+    let Some(root) = super::online::cache_root(args) else {
+        messages.push(format!(
+            "warning: advisories: the database lives in the cache, and --no-cache is set: {unknown}"
+        ));
+        return Vec::new();
+    };
+    let dir = advisories::dir_for(&root, &source);
+    let now = Timestamp::now();
+    let age_hours = |d: &db::Database| {
+        d.index
+            .built
+            .parse::<Timestamp>()
+            .ok()
+            .map(|b| now.duration_since(b).as_secs() / 3600)
+    };
+    let cached = db::Database::open(&dir).ok();
+    let stale = cached.as_ref().is_none_or(|d| {
+        age_hours(d).is_none_or(|h| h < 0 || h.unsigned_abs() >= args.advisory_max_age)
+    });
+    if stale
+        && !args.offline
+        && let Err(e) = refresh(client, runtime, &source, &dir, now)
+    {
+        let kept = match &cached {
+            Some(d) => format!("using the copy built {}", d.index.built),
+            None => unknown.to_string(),
+        };
+        messages.push(format!(
+            "warning: advisories: cannot refresh from {shown}: {e:#}; {kept}"
+        ));
+    }
+    let db = match db::Database::open(&dir) {
+        Ok(d) => d,
+        Err(e) => {
+            if args.offline && !dir.join("index.json").exists() {
+                messages.push(format!(
+                    "warning: advisories: offline and no database for {shown} in the cache (run `customs advisories update`); {unknown}"
+                ));
+            } else if dir.join("index.json").exists() {
+                messages.push(format!("warning: advisories: {e}; {unknown}"));
+            }
+            return Vec::new();
+        }
+    };
+    if args.offline
+        && let Some(h) = age_hours(&db)
+    {
+        messages.push(format!(
+            "advisories: offline, using the database built {} ({h} hours old)",
+            db.index.built
+        ));
+    }
+    match crate::checks::advisories::check(packages, &db) {
+        Ok(f) => f,
+        Err(e) => {
+            messages.push(format!("warning: advisories: {e}; {unknown}"));
+            Vec::new()
+        }
+    }
+}
+
 /// Fetches the export, builds the database and replaces the old one only
 /// when the new one is whole.
 fn update(args: &AdvisoriesArgs) -> Result<Outcome> {
     let source = source(args);
     let shown = crate::redact::url(&source);
-    let bytes = if advisories::is_local(&source) {
-        std::fs::read(&source)
-            .with_context(|| format!("cannot read the advisory export {source}"))?
-    } else {
-        let client = IndexClient::new(ClientConfig {
-            timeout: Duration::from_secs(args.timeout.max(1)),
-            ..ClientConfig::default()
-        })?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        runtime
-            .block_on(client.download(&source, advisories::MAX_EXPORT))
-            .map_err(|e| anyhow!("cannot download the advisory export: {e}"))?
-    };
-    let built = db::build(&bytes, &shown, &now(args)?.to_string())?;
+    let client = IndexClient::new(ClientConfig {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        ..ClientConfig::default()
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let dir = dir(args, &source)?;
-    built.write(&dir)?;
+    let built = refresh(&client, &runtime, &source, &dir, now(args)?)?;
     Ok(Outcome {
         stdout: format!(
             "advisories: {} records read from {shown}, {} about {} packages on the index kept in {}\n",

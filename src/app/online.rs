@@ -181,6 +181,9 @@ pub(super) fn release_checks(
         }
         Some(s)
     };
+    findings.extend(super::advisories::findings(
+        packages, args, &client, &runtime, messages,
+    ));
     if args.no_scan {
         return Ok(IndexOutcome {
             findings,

@@ -98,3 +98,191 @@ fn a_local_export_and_a_missing_one() {
     assert_eq!(code, 2);
     assert!(err.contains("nowhere.zip"), "{err}");
 }
+
+/// `audit` and `check` match the locked releases against an export served
+/// by the test server: a MAL record by its version list, a PYSEC record by
+/// its range (with its GHSA alias merged into one finding), a withdrawn
+/// record ignored, a `last_affected` bound included; then the same from the
+/// cache with `--offline`.
+#[test]
+fn audit_and_check_report_known_malware_and_vulnerabilities() {
+    let server = Server::start();
+    for p in ["sampleproject", "requests", "urllib3", "docopt"] {
+        server.project(p);
+    }
+    let records = [
+        (
+            "MAL-2026-9.json",
+            r#"{"id": "MAL-2026-9", "summary": "Malicious code in sampleproject",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "sampleproject"}, "versions": ["1.3.1"]}]}"#,
+        ),
+        (
+            "PYSEC-2026-3.json",
+            r#"{"id": "PYSEC-2026-3", "aliases": ["GHSA-abcd-efgh-ijkl"], "summary": "Headers leak",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "Requests"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.10.0"}]}]}],
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}]}"#,
+        ),
+        (
+            "GHSA-abcd-efgh-ijkl.json",
+            r#"{"id": "GHSA-abcd-efgh-ijkl", "aliases": ["PYSEC-2026-3"],
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.10.0"}]}]}],
+                "database_specific": {"severity": "MODERATE"}}"#,
+        ),
+        (
+            "PYSEC-2020-1.json",
+            r#"{"id": "PYSEC-2020-1", "withdrawn": "2021-01-01T00:00:00Z",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"}, "versions": ["2.8.0"]}]}"#,
+        ),
+        (
+            "GHSA-last-affe-cted.json",
+            r#"{"id": "GHSA-last-affe-cted", "summary": "Option parsing",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "docopt"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "0.6.2"}]}]}]}"#,
+        ),
+    ];
+    server.route("/osv/all.zip", vec![Reply::json(export(&records))]);
+    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "sampleproject==1.3.1\nrequests==2.9.1\nurllib3==2.8.0\ndocopt==0.6.2\n",
+    )
+    .unwrap();
+    let audit = |extra: &[&str]| {
+        let mut cmd = customs(tmp.path());
+        cmd.env_remove("CUSTOMS_NO_ADVISORIES").args([
+            "audit",
+            "--no-scan",
+            "--no-provenance",
+            "--format",
+            "json",
+            "--as-of",
+            "2030-01-01T00:00:00Z",
+            "--index-url",
+            &server.index_url(),
+            "--advisory-db",
+            &url,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "requirements.txt",
+        ]);
+        cmd.args(extra);
+        let (code, out, err) = run(&mut cmd);
+        (code, crate::common::json(&out), err)
+    };
+    let advisories = |report: &serde_json::Value| -> Vec<(String, String, String, String)> {
+        let mut v: Vec<_> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "known-malware" || f["rule"] == "vulnerability")
+            .map(|f| {
+                let ev = |label: &str| {
+                    f["evidence"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|e| e["label"] == label)
+                        .and_then(|e| e["value"].as_str())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                (
+                    f["package"].as_str().unwrap().to_string(),
+                    format!(
+                        "{} {}",
+                        f["rule"].as_str().unwrap(),
+                        f["severity"].as_str().unwrap()
+                    ),
+                    format!("{} [{}]", ev("advisory"), ev("aliases")),
+                    ev("nearest-fix"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = vec![
+        (
+            "docopt".to_string(),
+            "vulnerability medium".to_string(),
+            "GHSA-last-affe-cted []".to_string(),
+            String::new(),
+        ),
+        (
+            "requests".into(),
+            "vulnerability high".into(),
+            "PYSEC-2026-3 [GHSA-abcd-efgh-ijkl]".into(),
+            "2.10.0".into(),
+        ),
+        (
+            "sampleproject".into(),
+            "known-malware critical".into(),
+            "MAL-2026-9 []".into(),
+            String::new(),
+        ),
+    ];
+    let (code, report, err) = audit(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(advisories(&report), want, "{err}");
+    // The cache answers offline, and says how old it is.
+    let (code, report, err) = audit(&["--offline"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(advisories(&report), want);
+    assert!(
+        err.contains("advisories: offline, using the database built"),
+        "{err}"
+    );
+    assert_eq!(server.hits("/osv/all.zip"), 1, "fresh: fetched once");
+    // `check NAME==VERSION` runs the same checks.
+    let (code, out, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--no-scan",
+            "--no-provenance",
+            "--as-of",
+            "2030-01-01T00:00:00Z",
+            "--index-url",
+            &server.index_url(),
+            "--advisory-db",
+            &url,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "sampleproject==1.3.1",
+        ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("known-malware"), "{out}");
+}
+
+#[test]
+fn no_database_is_unknown_not_a_pass() {
+    let server = Server::start();
+    server.project("six");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let (code, _, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "audit",
+            "--no-scan",
+            "--no-provenance",
+            "--offline",
+            "--index-url",
+            &server.index_url(),
+            "--advisory-db",
+            "https://files.example/osv/all.zip",
+            "requirements.txt",
+        ]));
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(
+        err.contains("no database for https://files.example/osv/all.zip")
+            && err.contains("advisories are unknown"),
+        "{err}"
+    );
+}

@@ -68,6 +68,14 @@ const CASES: &[Case] = &[
         run: project_status,
     },
     Case {
+        rule: "known-malware",
+        run: known_malware,
+    },
+    Case {
+        rule: "vulnerability",
+        run: vulnerability,
+    },
+    Case {
         rule: "index-unavailable",
         run: index_unavailable,
     },
@@ -266,6 +274,9 @@ fn audit_in(
         Some(s) => cmd.args(["--index-url", &s.index_url()]),
         None => cmd.arg("--offline"),
     };
+    if extra.contains(&"--advisory-db") {
+        cmd.env_remove("CUSTOMS_NO_ADVISORIES");
+    }
     cmd.args(extra).arg(file);
     let (code, out, err) = run(&mut cmd);
     assert!(code == 0 || code == 1, "audit exit {code}: {err}\n{out}");
@@ -513,6 +524,86 @@ fn yanked() -> Vec<(Expect, serde_json::Value, String)> {
         (at(Via::Audit, "high", "requirements.txt", Some(2)), r, e),
         (at(Via::Check, "high", "<command line>", Some(2)), c, ce),
     ]
+}
+
+/// Serves an OSV export of `records` ((file name, JSON)) and returns its URL.
+fn serve_export(server: &Server, records: &[(&str, &str)]) -> String {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, json) in records {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(json.as_bytes()).unwrap();
+    }
+    let bytes = w.finish().unwrap().into_inner();
+    server.route("/osv/all.zip", vec![Reply::json(bytes)]);
+    server.index_url().replace("/simple", "/osv/all.zip")
+}
+
+/// `audit` and `check` of `requirement` (the second line after six) with
+/// the advisory database of `records`.
+fn advisory_case(
+    records: &[(&str, &str)],
+    requirement: &str,
+    severity: &'static str,
+) -> Vec<(Expect, serde_json::Value, String)> {
+    let server = recorded(&["six", "sampleproject"]);
+    let url = serve_export(&server, records);
+    let extra = ["--no-scan", "--no-provenance", "--advisory-db", &url];
+    let (r, e) = audit_reqs(
+        Some(&server),
+        &format!("six==1.16.0\n{requirement}\n"),
+        &extra,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+            "--timeout",
+            "5",
+        ])
+        .args(["--index-url", &server.index_url()])
+        .args(extra)
+        .args(["six", requirement]));
+    assert!(code == 0 || code == 1, "check exit {code}: {err}\n{out}");
+    vec![
+        (at(Via::Audit, severity, "requirements.txt", Some(2)), r, e),
+        (
+            at(Via::Check, severity, "<command line>", Some(2)),
+            json(&out),
+            err,
+        ),
+    ]
+}
+
+fn known_malware() -> Vec<(Expect, serde_json::Value, String)> {
+    advisory_case(
+        &[(
+            "MAL-2026-5.json",
+            r#"{"id": "MAL-2026-5", "summary": "Malicious code in sampleproject (test record)",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "sampleproject"}, "versions": ["4.0.0"]}]}"#,
+        )],
+        "sampleproject==4.0.0",
+        "critical",
+    )
+}
+
+fn vulnerability() -> Vec<(Expect, serde_json::Value, String)> {
+    advisory_case(
+        &[(
+            "PYSEC-2026-5.json",
+            r#"{"id": "PYSEC-2026-5", "summary": "A flaw (test record)",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "sampleproject"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "4.0.1"}]}]}],
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}]}"#,
+        )],
+        "sampleproject==4.0.0",
+        "high",
+    )
 }
 
 fn release_missing() -> Vec<(Expect, serde_json::Value, String)> {
