@@ -93,6 +93,17 @@ fn matches(entry: &AllowEntry, f: &Finding) -> bool {
             return false;
         }
     }
+    if let Some(id) = &entry.id {
+        let ok = f
+            .evidence
+            .iter()
+            .filter(|e| e.label == "advisory" || e.label == "aliases")
+            .flat_map(|e| e.value.split(", "))
+            .any(|v| v.eq_ignore_ascii_case(id));
+        if !ok {
+            return false;
+        }
+    }
     if let Some(pattern) = &entry.path {
         let ok = f
             .location

@@ -80,6 +80,7 @@ pub(super) fn refresh(
 pub(super) fn findings(
     packages: &[Package],
     args: &ReportArgs,
+    configured: Option<&str>,
     client: &IndexClient,
     runtime: &tokio::runtime::Runtime,
     messages: &mut Vec<String>,
@@ -87,9 +88,12 @@ pub(super) fn findings(
     if args.no_advisories {
         return Vec::new();
     }
+    // The command line (or its variable) first, then `advisory-db` in the
+    // configuration, then OSV's export.
     let source = args
         .advisory_db
         .clone()
+        .or_else(|| configured.map(str::to_string))
         .unwrap_or_else(|| advisories::DEFAULT_EXPORT.to_string());
     let shown = crate::redact::url(&source);
     let unknown = "every package's advisories are unknown";

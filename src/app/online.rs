@@ -182,7 +182,12 @@ pub(super) fn release_checks(
         Some(s)
     };
     findings.extend(super::advisories::findings(
-        packages, args, &client, &runtime, messages,
+        packages,
+        args,
+        config.advisory_db.as_deref(),
+        &client,
+        &runtime,
+        messages,
     ));
     if args.no_scan {
         return Ok(IndexOutcome {

@@ -45,6 +45,9 @@ pub struct AllowEntry {
     pub version: Option<String>,
     /// A path (or `*` glob) inside an archive, for scan findings.
     pub path: Option<String>,
+    /// An advisory id (`GHSA-…`, `PYSEC-…`, `CVE-…`), for advisory findings:
+    /// it matches the finding's advisory or any of its aliases.
+    pub id: Option<String>,
     /// Why it is allowed (required).
     pub reason: String,
     /// The last day it applies (required), `YYYY-MM-DD`.
@@ -66,6 +69,8 @@ pub struct Config {
     pub fail_on_unknown: Option<bool>,
     /// `index-url`.
     pub index_url: Option<String>,
+    /// `advisory-db`: the OSV export (a URL or a local zip).
+    pub advisory_db: Option<String>,
     /// `[rules]`: per-rule severity or off.
     pub rules: BTreeMap<RuleId, RuleLevel>,
     /// `cooldown-exempt`: packages the cooldown does not apply to.
@@ -85,6 +90,7 @@ struct RawConfig {
     fail_on: Option<Spanned<String>>,
     fail_on_unknown: Option<bool>,
     index_url: Option<Spanned<String>>,
+    advisory_db: Option<String>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
@@ -104,6 +110,7 @@ struct RawAllow {
     package: Option<Spanned<String>>,
     version: Option<Spanned<String>>,
     path: Option<String>,
+    id: Option<String>,
     reason: Option<String>,
     expires: Option<Spanned<toml::Value>>,
 }
@@ -179,7 +186,7 @@ fn toml_err(ctx: &Ctx<'_>, e: &toml::de::Error) -> ConfigError {
     let mut err = ctx.err(e.span(), message.clone());
     if message.contains("unknown field") {
         err.hint = Some(
-            "known keys: cooldown, fail-on, fail-on-unknown, index-url, rules, cooldown-exempt, require-attestations, typosquat-allow, allow (with rule, package, version, path, reason, expires)".into(),
+            "known keys: cooldown, fail-on, fail-on-unknown, index-url, advisory-db, rules, cooldown-exempt, require-attestations, typosquat-allow, allow (with rule, package, version, path, id, reason, expires)".into(),
         );
     }
     err
@@ -212,6 +219,13 @@ fn validate(ctx: &Ctx<'_>, raw: RawConfig) -> Result<Config, ConfigError> {
         url::Url::parse(u.get_ref())
             .map_err(|e| ctx.err(Some(u.span()), format!("`index-url` is not a URL: {e}")))?;
         cfg.index_url = Some(u.into_inner());
+    }
+    if let Some(a) = raw
+        .advisory_db
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+    {
+        cfg.advisory_db = Some(a);
     }
     for (rule, level) in &raw.rules {
         let id: RuleId = rule.get_ref().parse().map_err(|_| {
@@ -304,6 +318,7 @@ fn validate(ctx: &Ctx<'_>, raw: RawConfig) -> Result<Config, ConfigError> {
             package,
             version,
             path: e.path,
+            id: e.id.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()),
             reason,
             expires,
             line,

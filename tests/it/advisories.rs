@@ -286,3 +286,78 @@ fn no_database_is_unknown_not_a_pass() {
         "{err}"
     );
 }
+
+/// `advisory-db` in the configuration names the export; an `[[allow]]`
+/// entry with an advisory `id` suppresses that advisory (by its id or any
+/// alias) and nothing else.
+#[test]
+fn the_configuration_names_the_database_and_allows_by_advisory_id() {
+    let server = Server::start();
+    server.project("requests").project("docopt");
+    let records = [
+        (
+            "PYSEC-2026-3.json",
+            r#"{"id": "PYSEC-2026-3", "aliases": ["GHSA-abcd-efgh-ijkl"], "summary": "Headers leak",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.10.0"}]}]}]}"#,
+        ),
+        (
+            "GHSA-last-affe-cted.json",
+            r#"{"id": "GHSA-last-affe-cted", "summary": "Option parsing",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "docopt"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "0.6.2"}]}]}]}"#,
+        ),
+    ];
+    server.route("/osv/all.zip", vec![Reply::json(export(&records))]);
+    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "requests==2.9.1\ndocopt==0.6.2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("customs.toml"),
+        format!(
+            "advisory-db = \"{url}\"\n\n[[allow]]\nrule = \"vulnerability\"\nid = \"GHSA-ABCD-efgh-ijkl\"\nreason = \"the leaking redirect is not used\"\nexpires = \"2099-01-01\"\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "audit",
+            "--no-scan",
+            "--no-provenance",
+            "--format",
+            "json",
+            "--as-of",
+            "2030-01-01T00:00:00Z",
+            "--index-url",
+            &server.index_url(),
+            "requirements.txt",
+        ]));
+    assert!(code == 0 || code == 1, "{err}");
+    let report = crate::common::json(&out);
+    let vulns: Vec<(String, bool)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "vulnerability")
+        .map(|f| {
+            (
+                f["package"].as_str().unwrap().to_string(),
+                !f["suppressed"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        vulns,
+        vec![
+            ("docopt".to_string(), false),
+            ("requests".to_string(), true)
+        ],
+        "{err}"
+    );
+    assert_eq!(server.hits("/osv/all.zip"), 1);
+}
