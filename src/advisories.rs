@@ -29,3 +29,14 @@ pub fn dir_for(cache_root: &Path, source: &str) -> PathBuf {
 pub fn is_local(source: &str) -> bool {
     !(source.starts_with("https://") || source.starts_with("http://"))
 }
+
+/// How the advisory checks of a run went (`packages[].advisories`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStatus {
+    /// `checked`, or `unknown` when no database could be had.
+    pub status: &'static str,
+    /// Why unknown.
+    pub reason: Option<String>,
+    /// The database used: its source and when it was built.
+    pub database: Option<String>,
+}

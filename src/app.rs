@@ -425,6 +425,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         statuses: &outcome.statuses,
         scans: outcome.scans.as_deref(),
         provenance: outcome.provenance.as_deref(),
+        advisories: outcome.advisories.as_ref(),
         findings,
         as_of,
         now,

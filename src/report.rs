@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, RuleId, Severity};
 use crate::package::Package;
 
 pub mod github;
@@ -138,6 +138,70 @@ pub struct PackageOut {
     /// Its PEP 740 provenance (absent with `--no-provenance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceOut>,
+    /// What the advisory database says of it (absent with `--no-advisories`
+    /// and for packages not from an index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<AdvisoriesOut>,
+}
+
+/// A package's advisories.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AdvisoriesOut {
+    /// `checked`, or `unknown` when no database could be had (never a pass).
+    pub status: &'static str,
+    /// Why unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The database: its source and when it was built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The advisories that affect the release (allowed ones included).
+    pub matches: Vec<AdvisoryOut>,
+}
+
+/// One advisory that affects a release.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AdvisoryOut {
+    /// The advisory's id (`MAL-…`, `PYSEC-…`, `GHSA-…`).
+    pub id: String,
+    /// Its other ids.
+    pub aliases: Vec<String>,
+    /// `known-malware` or `vulnerability`.
+    pub rule: RuleId,
+    /// One line.
+    pub summary: String,
+    /// The versions that fix it.
+    pub fixed: Vec<String>,
+    /// The nearest fix on the release's major line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_fix: Option<String>,
+    /// Whether an `[[allow]]` entry suppresses it.
+    pub allowed: bool,
+}
+
+impl AdvisoryOut {
+    fn from_finding(f: &Finding) -> Self {
+        let ev = |label: &str| {
+            f.evidence
+                .iter()
+                .find(|e| e.label == label)
+                .map(|e| e.value.clone())
+        };
+        let list = |label: &str| -> Vec<String> {
+            ev(label)
+                .map(|v| v.split(", ").map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        Self {
+            id: ev("advisory").unwrap_or_default(),
+            aliases: list("aliases"),
+            rule: f.rule,
+            summary: ev("summary").unwrap_or_default(),
+            fixed: list("fixed"),
+            nearest_fix: ev("nearest-fix"),
+            allowed: f.suppressed.is_some(),
+        }
+    }
 }
 
 /// A package's PEP 740 provenance.
@@ -390,6 +454,7 @@ impl PackageOut {
             index: IndexCheck::from_status(status),
             scan: None,
             provenance: None,
+            advisories: None,
         }
     }
 }
@@ -435,6 +500,8 @@ pub struct RunResult<'a> {
     pub scans: Option<&'a [crate::checks::archives::ScanStatus]>,
     /// The provenance status of each package (same order), when checked.
     pub provenance: Option<&'a [crate::checks::provenance::ProvenanceStatus]>,
+    /// How the advisory checks went (`None`: not run).
+    pub advisories: Option<&'a crate::advisories::RunStatus>,
     /// All findings, already sorted.
     pub findings: &'a [Finding],
     /// Settings.
@@ -477,6 +544,27 @@ impl Report {
                                 publishers: f.publishers.clone(),
                                 verification: f.verification.clone(),
                             })
+                            .collect(),
+                    });
+                out.advisories = run
+                    .advisories
+                    .filter(|_| {
+                        p.source.kind == crate::package::SourceKind::Registry && p.version.is_some()
+                    })
+                    .map(|a| AdvisoriesOut {
+                        status: a.status,
+                        reason: a.reason.clone(),
+                        database: a.database.clone(),
+                        matches: run
+                            .findings
+                            .iter()
+                            .filter(|f| {
+                                matches!(f.rule, RuleId::KnownMalware | RuleId::Vulnerability)
+                                    && f.package.as_ref() == Some(&p.name)
+                                    && f.version.as_deref()
+                                        == p.version.as_ref().map(|v| v.as_str())
+                            })
+                            .map(AdvisoryOut::from_finding)
                             .collect(),
                     });
                 out

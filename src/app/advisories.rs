@@ -84,9 +84,9 @@ pub(super) fn findings(
     client: &IndexClient,
     runtime: &tokio::runtime::Runtime,
     messages: &mut Vec<String>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Option<advisories::RunStatus>) {
     if args.no_advisories {
-        return Vec::new();
+        return (Vec::new(), None);
     }
     // The command line (or its variable) first, then `advisory-db` in the
     // configuration, then OSV's export.
@@ -97,11 +97,21 @@ pub(super) fn findings(
         .unwrap_or_else(|| advisories::DEFAULT_EXPORT.to_string());
     let shown = crate::redact::url(&source);
     let unknown = "every package's advisories are unknown";
+    let unknown_because = |reason: String| advisories::RunStatus {
+        status: "unknown",
+        reason: Some(reason),
+        database: None,
+    };
     let Some(root) = super::online::cache_root(args) else {
         messages.push(format!(
             "warning: advisories: the database lives in the cache, and --no-cache is set: {unknown}"
         ));
-        return Vec::new();
+        return (
+            Vec::new(),
+            Some(unknown_because(
+                "--no-cache: the database lives in the cache".into(),
+            )),
+        );
     };
     let dir = advisories::dir_for(&root, &source);
     let now = Timestamp::now();
@@ -116,6 +126,7 @@ pub(super) fn findings(
     let stale = cached.as_ref().is_none_or(|d| {
         age_hours(d).is_none_or(|h| h < 0 || h.unsigned_abs() >= args.advisory_max_age)
     });
+    let mut refresh_error = None;
     if stale
         && !args.offline
         && let Err(e) = refresh(client, runtime, &source, &dir, now)
@@ -127,18 +138,24 @@ pub(super) fn findings(
         messages.push(format!(
             "warning: advisories: cannot refresh from {shown}: {e:#}; {kept}"
         ));
+        refresh_error = Some(format!("cannot refresh from {shown}: {e:#}"));
     }
     let db = match db::Database::open(&dir) {
         Ok(d) => d,
         Err(e) => {
-            if args.offline && !dir.join("index.json").exists() {
+            let reason = if args.offline && !dir.join("index.json").exists() {
+                let r = format!("offline and no database for {shown} in the cache");
                 messages.push(format!(
-                    "warning: advisories: offline and no database for {shown} in the cache (run `customs advisories update`); {unknown}"
+                    "warning: advisories: {r} (run `customs advisories update`); {unknown}"
                 ));
+                r
             } else if dir.join("index.json").exists() {
                 messages.push(format!("warning: advisories: {e}; {unknown}"));
-            }
-            return Vec::new();
+                e.to_string()
+            } else {
+                refresh_error.unwrap_or_else(|| format!("no database for {shown}"))
+            };
+            return (Vec::new(), Some(unknown_because(reason)));
         }
     };
     if args.offline
@@ -150,10 +167,17 @@ pub(super) fn findings(
         ));
     }
     match crate::checks::advisories::check(packages, &db) {
-        Ok(f) => f,
+        Ok(f) => (
+            f,
+            Some(advisories::RunStatus {
+                status: "checked",
+                reason: None,
+                database: Some(format!("{} (built {})", db.index.source, db.index.built)),
+            }),
+        ),
         Err(e) => {
             messages.push(format!("warning: advisories: {e}; {unknown}"));
-            Vec::new()
+            (Vec::new(), Some(unknown_because(e.to_string())))
         }
     }
 }

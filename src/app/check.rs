@@ -55,6 +55,7 @@ pub(super) fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         statuses: &outcome.statuses,
         scans: outcome.scans.as_deref(),
         provenance: outcome.provenance.as_deref(),
+        advisories: outcome.advisories.as_ref(),
         findings,
         as_of,
         now,

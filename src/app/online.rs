@@ -40,6 +40,7 @@ pub(super) struct IndexOutcome {
     pub(super) statuses: Vec<IndexStatus>,
     pub(super) scans: Option<Vec<ScanStatus>>,
     pub(super) provenance: Option<Vec<ProvenanceStatus>>,
+    pub(super) advisories: Option<crate::advisories::RunStatus>,
 }
 
 /// Asks the index about every checkable package and runs the release checks.
@@ -181,20 +182,22 @@ pub(super) fn release_checks(
         }
         Some(s)
     };
-    findings.extend(super::advisories::findings(
+    let (advisory_findings, advisories) = super::advisories::findings(
         packages,
         args,
         config.advisory_db.as_deref(),
         &client,
         &runtime,
         messages,
-    ));
+    );
+    findings.extend(advisory_findings);
     if args.no_scan {
         return Ok(IndexOutcome {
             findings,
             statuses,
             scans: None,
             provenance,
+            advisories,
         });
     }
     let scan_settings = ScanSettings {
@@ -220,6 +223,7 @@ pub(super) fn release_checks(
         statuses,
         scans: Some(scans),
         provenance,
+        advisories,
     })
 }
 

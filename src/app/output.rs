@@ -12,6 +12,7 @@ pub(super) struct FinishArgs<'a> {
     pub(super) statuses: &'a [IndexStatus],
     pub(super) scans: Option<&'a [ScanStatus]>,
     pub(super) provenance: Option<&'a [ProvenanceStatus]>,
+    pub(super) advisories: Option<&'a crate::advisories::RunStatus>,
     pub(super) findings: Vec<Finding>,
     pub(super) as_of: Timestamp,
     pub(super) now: Timestamp,
@@ -34,6 +35,7 @@ pub(super) fn finish(f: FinishArgs<'_>) -> Result<Outcome> {
         statuses: f.statuses,
         scans: f.scans,
         provenance: f.provenance,
+        advisories: f.advisories,
         findings: &findings,
         settings: Settings {
             fail_on: f.settings.fail_on,

@@ -152,6 +152,7 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         statuses: &statuses,
         scans: Some(&scans),
         provenance: None,
+        advisories: None,
         findings,
         as_of,
         now,

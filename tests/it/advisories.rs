@@ -266,10 +266,12 @@ fn no_database_is_unknown_not_a_pass() {
     server.project("six");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
-    let (code, _, err) = run(customs(tmp.path())
+    let (code, out, err) = run(customs(tmp.path())
         .env_remove("CUSTOMS_NO_ADVISORIES")
         .args([
             "audit",
+            "--format",
+            "json",
             "--no-scan",
             "--no-provenance",
             "--offline",
@@ -285,6 +287,11 @@ fn no_database_is_unknown_not_a_pass() {
             && err.contains("advisories are unknown"),
         "{err}"
     );
+    let report = crate::common::json(&out);
+    let a = &report["packages"][0]["advisories"];
+    assert_eq!(a["status"], "unknown", "{a}");
+    assert!(a["reason"].as_str().unwrap().contains("offline"), "{a}");
+    assert_eq!(a["matches"], serde_json::json!([]), "{a}");
 }
 
 /// `advisory-db` in the configuration names the export; an `[[allow]]`
@@ -359,5 +366,22 @@ fn the_configuration_names_the_database_and_allows_by_advisory_id() {
         ],
         "{err}"
     );
+    // `packages[].advisories`: the status, the database, each match.
+    let requests = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "requests")
+        .unwrap();
+    let a = &requests["advisories"];
+    assert_eq!(a["status"], "checked", "{a}");
+    assert!(
+        a["database"].as_str().unwrap().contains("/osv/all.zip"),
+        "{a}"
+    );
+    assert_eq!(a["matches"][0]["id"], "PYSEC-2026-3", "{a}");
+    assert_eq!(a["matches"][0]["aliases"][0], "GHSA-abcd-efgh-ijkl", "{a}");
+    assert_eq!(a["matches"][0]["nearest_fix"], "2.10.0", "{a}");
+    assert_eq!(a["matches"][0]["allowed"], true, "{a}");
     assert_eq!(server.hits("/osv/all.zip"), 1);
 }

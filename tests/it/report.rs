@@ -33,6 +33,7 @@ fn sample_report() -> Report {
         statuses: &[customs::checks::release::IndexStatus::Checked],
         scans: None,
         provenance: None,
+        advisories: None,
         findings: &findings,
         settings: Settings {
             fail_on: customs::finding::Severity::Medium,
