@@ -81,6 +81,19 @@ pub struct Index {
     pub kept: usize,
     /// Normalised name -> (offset, length) of each of its records' lines.
     pub names: BTreeMap<String, Vec<(u64, u32)>>,
+    /// The export's ETag, for a conditional refresh.
+    #[serde(default)]
+    pub etag: Option<String>,
+    /// When the source last said the export had not changed (RFC 3339).
+    #[serde(default)]
+    pub checked: Option<String>,
+}
+
+impl Index {
+    /// When the database was last known current: checked, else built.
+    pub fn current_since(&self) -> &str {
+        self.checked.as_deref().unwrap_or(&self.built)
+    }
 }
 
 /// A database built in memory from an export, before it is written.
@@ -164,6 +177,8 @@ pub fn build(export: &[u8], source_name: &str, built: &str) -> Result<Built, DbE
             records,
             kept,
             names,
+            etag: None,
+            checked: None,
         },
         lines,
     })
@@ -221,6 +236,31 @@ impl Built {
 struct OnDisk {
     index: Index,
     lines: String,
+}
+
+/// Records that the source still serves the export the database in `dir`
+/// was built from (an HTTP 304): its age starts again at `when`.
+pub fn mark_current(dir: &Path, when: &str) -> Result<(), DbError> {
+    let path = dir.join(INDEX);
+    let text = std::fs::read(&path).map_err(|source| DbError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut on_disk: OnDisk = serde_json::from_slice(&text).map_err(|e| DbError::Damaged {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    on_disk.index.checked = Some(when.to_string());
+    let json = serde_json::to_vec(&on_disk).map_err(|e| DbError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    let tmp = dir.join(format!("{INDEX}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, json).map_err(|source| DbError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, &path).map_err(|source| DbError::Io { path, source })
 }
 
 /// An opened database.

@@ -57,19 +57,45 @@ pub(super) fn refresh(
     source: &str,
     dir: &Path,
     built_at: Timestamp,
-) -> Result<db::Built> {
+) -> Result<Refreshed> {
     let shown = crate::redact::url(source);
-    let bytes = if advisories::is_local(source) {
-        std::fs::read(source)
-            .with_context(|| format!("cannot read the advisory export {source}"))?
+    let (bytes, etag) = if advisories::is_local(source) {
+        let bytes = std::fs::read(source)
+            .with_context(|| format!("cannot read the advisory export {source}"))?;
+        (bytes, None)
     } else {
-        runtime
-            .block_on(client.download(source, advisories::MAX_EXPORT))
-            .map_err(|e| anyhow!("cannot download the advisory export: {e}"))?
+        // The copy in the cache, if its source gave an ETag: asked again
+        // only if changed.
+        let previous = db::Database::open(dir)
+            .ok()
+            .and_then(|d| d.index.etag.clone());
+        let fetched = runtime
+            .block_on(client.download_if_changed(
+                source,
+                advisories::MAX_EXPORT,
+                previous.as_deref(),
+            ))
+            .map_err(|e| anyhow!("cannot download the advisory export: {e}"))?;
+        match fetched {
+            Some(got) => got,
+            None => {
+                db::mark_current(dir, &built_at.to_string())?;
+                return Ok(Refreshed::Unchanged);
+            }
+        }
     };
-    let built = db::build(&bytes, &shown, &built_at.to_string())?;
+    let mut built = db::build(&bytes, &shown, &built_at.to_string())?;
+    built.index.etag = etag;
     built.write(dir)?;
-    Ok(built)
+    Ok(Refreshed::Built(built))
+}
+
+/// What a refresh did.
+pub(super) enum Refreshed {
+    /// A new database.
+    Built(db::Built),
+    /// The source answered that the export had not changed.
+    Unchanged,
 }
 
 /// The advisory findings of an audit or a check: the cached database of
@@ -117,7 +143,7 @@ pub(super) fn findings(
     let now = Timestamp::now();
     let age_hours = |d: &db::Database| {
         d.index
-            .built
+            .current_since()
             .parse::<Timestamp>()
             .ok()
             .map(|b| now.duration_since(b).as_secs() / 3600)
@@ -196,15 +222,21 @@ fn update(args: &AdvisoriesArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     let dir = dir(args, &source)?;
-    let built = refresh(&client, &runtime, &source, &dir, now(args)?)?;
-    Ok(Outcome {
-        stdout: format!(
+    let stdout = match refresh(&client, &runtime, &source, &dir, now(args)?)? {
+        Refreshed::Built(built) => format!(
             "advisories: {} records read from {shown}, {} about {} packages on the index kept in {}\n",
             built.index.records,
             built.index.kept,
             built.index.names.len(),
             dir.display()
         ),
+        Refreshed::Unchanged => format!(
+            "advisories: {shown} has not changed since the copy in {}\n",
+            dir.display()
+        ),
+    };
+    Ok(Outcome {
+        stdout,
         ..Outcome::default()
     })
 }
@@ -227,7 +259,7 @@ fn status(args: &AdvisoriesArgs) -> Result<Outcome> {
     let opened = db::Database::open(&dir)?;
     let age = opened
         .index
-        .built
+        .current_since()
         .parse::<Timestamp>()
         .ok()
         .map(|built| {

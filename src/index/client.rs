@@ -499,6 +499,36 @@ impl IndexClient {
         }
     }
 
+    /// Downloads a file unless it is unchanged since the download that
+    /// answered with `etag` (`Ok(None)`: HTTP 304), with its new ETag.
+    pub async fn download_if_changed(
+        &self,
+        url: &str,
+        cap: usize,
+        etag: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, String> {
+        if self.config.offline {
+            return Err("offline".into());
+        }
+        let shown = crate::redact::url(url);
+        let url = Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
+        match self.get(&url, etag, false).await? {
+            Fetched::Ok { body, .. } if body.len() > cap => Err(format!(
+                "{shown}: {} bytes, more than the {cap} customs reads",
+                body.len()
+            )),
+            Fetched::Ok { body, headers, .. } => {
+                let tag = headers
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                Ok(Some((body, tag)))
+            }
+            Fetched::NotModified { .. } => Ok(None),
+            Fetched::NotFound => Err(format!("{shown}: HTTP 404")),
+        }
+    }
+
     /// Downloads a file (an archive to scan) with a size cap.
     pub async fn download(&self, url: &str, cap: usize) -> Result<Vec<u8>, String> {
         if self.config.offline {

@@ -385,3 +385,53 @@ fn the_configuration_names_the_database_and_allows_by_advisory_id() {
     assert_eq!(a["matches"][0]["allowed"], true, "{a}");
     assert_eq!(server.hits("/osv/all.zip"), 1);
 }
+
+/// A source that gave an ETag is asked again with it; a 304 keeps the
+/// database and starts its age again.
+#[test]
+fn an_unchanged_export_is_not_downloaded_again() {
+    let server = Server::start();
+    server.route(
+        "/osv/all.zip",
+        vec![
+            Reply::json(export(&[("MAL-2026-1.json", MAL)])).header("ETag", "\"v1\""),
+            Reply::status(304),
+        ],
+    );
+    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let cache = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let update = || {
+        run(customs(tmp.path()).args([
+            "advisories",
+            "update",
+            "--advisory-db",
+            &url,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+        ]))
+    };
+    let (code, out, err) = update();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 records read"), "{out}");
+    let (code, out, err) = update();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("has not changed"), "{out}");
+    let asked: Vec<Option<String>> = server
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/osv/all.zip")
+        .map(|s| s.headers.get("if-none-match").cloned())
+        .collect();
+    assert_eq!(asked, vec![None, Some("\"v1\"".to_string())]);
+    let (code, out, _) = run(customs(tmp.path()).args([
+        "advisories",
+        "status",
+        "--advisory-db",
+        &url,
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("1 records from"), "{out}");
+}
