@@ -152,19 +152,31 @@ pub(super) fn findings(
     let stale = cached.as_ref().is_none_or(|d| {
         age_hours(d).is_none_or(|h| h < 0 || h.unsigned_abs() >= args.advisory_max_age)
     });
+    let kept = match &cached {
+        Some(d) => format!("using the copy built {}", d.index.built),
+        None => unknown.to_string(),
+    };
     let mut refresh_error = None;
-    if stale
-        && !args.offline
-        && let Err(e) = refresh(client, runtime, &source, &dir, now)
-    {
-        let kept = match &cached {
-            Some(d) => format!("using the copy built {}", d.index.built),
-            None => unknown.to_string(),
-        };
-        messages.push(format!(
-            "warning: advisories: cannot refresh from {shown}: {e:#}; {kept}"
-        ));
-        refresh_error = Some(format!("cannot refresh from {shown}: {e:#}"));
+    // A source that could not be reached is not asked again for an hour:
+    // an audit behind a firewall would otherwise wait for its retries on
+    // every run.
+    let failed_at = last_failure(&dir).filter(|t| now.duration_since(*t).as_secs() < 3600);
+    if stale && !args.offline {
+        if let Some(t) = failed_at {
+            messages.push(format!(
+                "warning: advisories: the refresh from {shown} failed at {t}; it is tried again an hour later (`customs advisories update` now); {kept}"
+            ));
+            refresh_error = Some(format!("the refresh from {shown} failed at {t}"));
+        } else if let Err(e) = refresh(client, runtime, &source, &dir, now) {
+            messages.push(format!(
+                "warning: advisories: cannot refresh from {shown}: {e:#}; {kept}"
+            ));
+            refresh_error = Some(format!("cannot refresh from {shown}: {e:#}"));
+            let _ = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join(FAILED), now.to_string()));
+        } else {
+            let _ = std::fs::remove_file(dir.join(FAILED));
+        }
     }
     let db = match db::Database::open(&dir) {
         Ok(d) => d,
@@ -208,6 +220,18 @@ pub(super) fn findings(
     }
 }
 
+/// The file that records when a refresh last failed.
+const FAILED: &str = "refresh-failed";
+
+/// When a refresh of the database in `dir` last failed, if it did.
+fn last_failure(dir: &Path) -> Option<Timestamp> {
+    std::fs::read_to_string(dir.join(FAILED))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Fetches the export, builds the database and replaces the old one only
 /// when the new one is whole.
 fn update(args: &AdvisoriesArgs) -> Result<Outcome> {
@@ -222,7 +246,9 @@ fn update(args: &AdvisoriesArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     let dir = dir(args, &source)?;
-    let stdout = match refresh(&client, &runtime, &source, &dir, now(args)?)? {
+    let refreshed = refresh(&client, &runtime, &source, &dir, now(args)?)?;
+    let _ = std::fs::remove_file(dir.join(FAILED));
+    let stdout = match refreshed {
         Refreshed::Built(built) => format!(
             "advisories: {} records read from {shown}, {} about {} packages on the index kept in {}\n",
             built.index.records,

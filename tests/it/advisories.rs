@@ -435,3 +435,45 @@ fn an_unchanged_export_is_not_downloaded_again() {
     assert_eq!(code, 0);
     assert!(out.contains("1 records from"), "{out}");
 }
+
+/// A source that cannot be reached is not asked again for an hour (an audit
+/// behind a firewall would otherwise wait for the retries on every run),
+/// and each run still says the advisories are unknown.
+#[test]
+fn an_unreachable_source_is_not_retried_on_every_run() {
+    let server = Server::start();
+    server.project("six");
+    server.route("/osv/all.zip", vec![Reply::status(404)]);
+    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let audit = || {
+        run(customs(tmp.path())
+            .env_remove("CUSTOMS_NO_ADVISORIES")
+            .args([
+                "audit",
+                "--no-scan",
+                "--no-provenance",
+                "--index-url",
+                &server.index_url(),
+                "--advisory-db",
+                &url,
+                "--cache-dir",
+                cache.path().to_str().unwrap(),
+                "requirements.txt",
+            ]))
+    };
+    let (code, _, err) = audit();
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(
+        err.contains("cannot refresh from") && err.contains("HTTP 404"),
+        "{err}"
+    );
+    let asked = server.hits("/osv/all.zip");
+    let (code, _, err) = audit();
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(err.contains("tried again an hour later"), "{err}");
+    assert!(err.contains("advisories are unknown"), "{err}");
+    assert_eq!(server.hits("/osv/all.zip"), asked, "not asked again");
+}
