@@ -376,7 +376,7 @@ pub struct Summary {
     pub findings: usize,
     /// Suppressed findings.
     pub suppressed: usize,
-    /// Packages that could not be checked against the index, or whose archives could not be scanned.
+    /// Packages that could not be checked against the index, whose archives could not be scanned, or whose advisories could not be looked up.
     pub unknown: usize,
     /// Counts of findings that count, by severity.
     pub by_severity: BTreeMap<Severity, usize>,
@@ -594,13 +594,15 @@ impl Report {
             *by_rule.entry(f.rule.to_string()).or_insert(0) += 1;
             fail |= f.severity >= run.settings.fail_on;
         }
-        // Unknown is not pass: a package the index could not answer for, or
-        // whose archives could not be scanned in full.
+        // Unknown is not pass: a package the index could not answer for,
+        // whose archives could not be scanned in full, or whose advisories
+        // could not be looked up.
         let unknown = packages
             .iter()
             .filter(|p| {
                 p.index.status == "unknown"
                     || p.scan.as_ref().is_some_and(|s| s.status == "unknown")
+                    || p.advisories.as_ref().is_some_and(|a| a.status == "unknown")
             })
             .count();
         fail |= run.settings.fail_on_unknown && unknown > 0;

@@ -292,6 +292,7 @@ fn no_database_is_unknown_not_a_pass() {
     assert_eq!(a["status"], "unknown", "{a}");
     assert!(a["reason"].as_str().unwrap().contains("offline"), "{a}");
     assert_eq!(a["matches"], serde_json::json!([]), "{a}");
+    assert_eq!(report["summary"]["unknown"], 1, "{report}");
 }
 
 /// `advisory-db` in the configuration names the export; an `[[allow]]`
@@ -476,4 +477,35 @@ fn an_unreachable_source_is_not_retried_on_every_run() {
     assert!(err.contains("tried again an hour later"), "{err}");
     assert!(err.contains("advisories are unknown"), "{err}");
     assert_eq!(server.hits("/osv/all.zip"), asked, "not asked again");
+    // The index answered; only the advisories are unknown, and with
+    // --fail-on-unknown that fails the run.
+    let (code, out, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--fail-on-unknown",
+            "--no-scan",
+            "--no-provenance",
+            "--index-url",
+            &server.index_url(),
+            "--advisory-db",
+            &url,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "requirements.txt",
+        ]));
+    assert_eq!(code, 1, "{err}");
+    let report = crate::common::json(&out);
+    assert_eq!(
+        report["packages"][0]["index"]["status"], "checked",
+        "{report}"
+    );
+    assert_eq!(
+        report["packages"][0]["advisories"]["status"], "unknown",
+        "{report}"
+    );
+    assert_eq!(report["summary"]["unknown"], 1, "{report}");
+    assert_eq!(report["summary"]["verdict"], "fail", "{report}");
 }
