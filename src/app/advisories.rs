@@ -30,13 +30,8 @@ fn source(args: &AdvisoriesArgs) -> String {
 fn dir(args: &AdvisoriesArgs, source: &str) -> Result<PathBuf> {
     let root = match &args.cache_dir {
         Some(d) => d.clone(),
-        None => {
-            use etcetera::BaseStrategy;
-            etcetera::choose_base_strategy()
-                .map_err(|e| anyhow!("no cache directory on this machine: {e}"))?
-                .cache_dir()
-                .join("customs")
-        }
+        None => super::online::default_cache_root()
+            .map_err(|e| anyhow!("no cache directory on this machine: {e}"))?,
     };
     Ok(advisories::dir_for(&root, source))
 }
@@ -50,13 +45,16 @@ fn now(args: &AdvisoriesArgs) -> Result<Timestamp> {
 
 /// Reads the export `source` (a URL through `client`, or a local file),
 /// builds the database and writes it into `dir`, replacing the old one only
-/// when the new one is whole.
+/// when the new one is whole. `previous_etag`: the ETag of the copy in
+/// `dir`, if its source gave one (the export is then asked for only if
+/// changed).
 pub(super) fn refresh(
     client: &IndexClient,
     runtime: &tokio::runtime::Runtime,
     source: &str,
     dir: &Path,
     built_at: Timestamp,
+    previous_etag: Option<&str>,
 ) -> Result<Refreshed> {
     let shown = crate::redact::url(source);
     let (bytes, etag) = if advisories::is_local(source) {
@@ -64,17 +62,8 @@ pub(super) fn refresh(
             .with_context(|| format!("cannot read the advisory export {source}"))?;
         (bytes, None)
     } else {
-        // The copy in the cache, if its source gave an ETag: asked again
-        // only if changed.
-        let previous = db::Database::open(dir)
-            .ok()
-            .and_then(|d| d.index.etag.clone());
         let fetched = runtime
-            .block_on(client.download_if_changed(
-                source,
-                advisories::MAX_EXPORT,
-                previous.as_deref(),
-            ))
+            .block_on(client.download_if_changed(source, advisories::MAX_EXPORT, previous_etag))
             .map_err(|e| anyhow!("cannot download the advisory export: {e}"))?;
         match fetched {
             Some(got) => got,
@@ -167,7 +156,14 @@ pub(super) fn findings(
                 "warning: advisories: the refresh from {shown} failed at {t}; it is tried again an hour later (`customs advisories update` now); {kept}"
             ));
             refresh_error = Some(format!("the refresh from {shown} failed at {t}"));
-        } else if let Err(e) = refresh(client, runtime, &source, &dir, now) {
+        } else if let Err(e) = refresh(
+            client,
+            runtime,
+            &source,
+            &dir,
+            now,
+            cached.as_ref().and_then(|d| d.index.etag.as_deref()),
+        ) {
             messages.push(format!(
                 "warning: advisories: cannot refresh from {shown}: {e:#}; {kept}"
             ));
@@ -246,7 +242,15 @@ fn update(args: &AdvisoriesArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     let dir = dir(args, &source)?;
-    let refreshed = refresh(&client, &runtime, &source, &dir, now(args)?)?;
+    let previous_etag = db::Database::open(&dir).ok().and_then(|d| d.index.etag);
+    let refreshed = refresh(
+        &client,
+        &runtime,
+        &source,
+        &dir,
+        now(args)?,
+        previous_etag.as_deref(),
+    )?;
     let _ = std::fs::remove_file(dir.join(FAILED));
     let stdout = match refreshed {
         Refreshed::Built(built) => format!(

@@ -26,10 +26,13 @@ pub(super) fn cache_root(args: &ReportArgs) -> Option<PathBuf> {
     if let Some(d) = &args.cache_dir {
         return Some(d.clone());
     }
+    default_cache_root().ok()
+}
+
+/// The platform cache directory's `customs` folder.
+pub(super) fn default_cache_root() -> Result<PathBuf, etcetera::HomeDirError> {
     use etcetera::BaseStrategy;
-    etcetera::choose_base_strategy()
-        .ok()
-        .map(|b| b.cache_dir().join("customs"))
+    etcetera::choose_base_strategy().map(|b| b.cache_dir().join("customs"))
 }
 
 /// What the index checks produced: findings, and per package the index

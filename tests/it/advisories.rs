@@ -17,6 +17,28 @@ fn export(files: &[(&str, &str)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// Serves an OSV export of `records` at `/osv/all.zip` and returns its URL.
+pub(crate) fn serve_export(server: &Server, records: &[(&str, &str)]) -> String {
+    server.route("/osv/all.zip", vec![Reply::json(export(records))]);
+    server.index_url().replace("/simple", "/osv/all.zip")
+}
+
+/// A `last_affected` bound (the release it names is affected).
+const DOCOPT_LAST_AFFECTED: (&str, &str) = (
+    "GHSA-last-affe-cted.json",
+    r#"{"id": "GHSA-last-affe-cted", "summary": "Option parsing",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "docopt"},
+          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "0.6.2"}]}]}]}"#,
+);
+
+/// A range with a fix, aliased by a GHSA id.
+const REQUESTS_PYSEC: (&str, &str) = (
+    "PYSEC-2026-3.json",
+    r#"{"id": "PYSEC-2026-3", "aliases": ["GHSA-abcd-efgh-ijkl"], "summary": "Headers leak",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.10.0"}]}]}]}"#,
+);
+
 const MAL: &str = r#"{"id": "MAL-2026-1", "summary": "Malicious code in demo-x",
     "affected": [{"package": {"ecosystem": "PyPI", "name": "demo-x"}, "versions": ["0.0.1"]}]}"#;
 const PYSEC: &str = r#"{"id": "PYSEC-2026-2", "aliases": ["GHSA-aaaa-bbbb-cccc"],
@@ -135,15 +157,9 @@ fn audit_and_check_report_known_malware_and_vulnerabilities() {
             r#"{"id": "PYSEC-2020-1", "withdrawn": "2021-01-01T00:00:00Z",
                 "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"}, "versions": ["2.8.0"]}]}"#,
         ),
-        (
-            "GHSA-last-affe-cted.json",
-            r#"{"id": "GHSA-last-affe-cted", "summary": "Option parsing",
-                "affected": [{"package": {"ecosystem": "PyPI", "name": "docopt"},
-                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "0.6.2"}]}]}]}"#,
-        ),
+        DOCOPT_LAST_AFFECTED,
     ];
-    server.route("/osv/all.zip", vec![Reply::json(export(&records))]);
-    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let url = serve_export(&server, &records);
     let tmp = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -302,22 +318,8 @@ fn no_database_is_unknown_not_a_pass() {
 fn the_configuration_names_the_database_and_allows_by_advisory_id() {
     let server = Server::start();
     server.project("requests").project("docopt");
-    let records = [
-        (
-            "PYSEC-2026-3.json",
-            r#"{"id": "PYSEC-2026-3", "aliases": ["GHSA-abcd-efgh-ijkl"], "summary": "Headers leak",
-                "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
-                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.10.0"}]}]}]}"#,
-        ),
-        (
-            "GHSA-last-affe-cted.json",
-            r#"{"id": "GHSA-last-affe-cted", "summary": "Option parsing",
-                "affected": [{"package": {"ecosystem": "PyPI", "name": "docopt"},
-                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "0.6.2"}]}]}]}"#,
-        ),
-    ];
-    server.route("/osv/all.zip", vec![Reply::json(export(&records))]);
-    let url = server.index_url().replace("/simple", "/osv/all.zip");
+    let records = [REQUESTS_PYSEC, DOCOPT_LAST_AFFECTED];
+    let url = serve_export(&server, &records);
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("requirements.txt"),

@@ -526,19 +526,6 @@ fn yanked() -> Vec<(Expect, serde_json::Value, String)> {
     ]
 }
 
-/// Serves an OSV export of `records` ((file name, JSON)) and returns its URL.
-fn serve_export(server: &Server, records: &[(&str, &str)]) -> String {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, json) in records {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(json.as_bytes()).unwrap();
-    }
-    let bytes = w.finish().unwrap().into_inner();
-    server.route("/osv/all.zip", vec![Reply::json(bytes)]);
-    server.index_url().replace("/simple", "/osv/all.zip")
-}
-
 /// `audit` and `check` of `requirement` (the second line after six) with
 /// the advisory database of `records`.
 fn advisory_case(
@@ -547,7 +534,7 @@ fn advisory_case(
     severity: &'static str,
 ) -> Vec<(Expect, serde_json::Value, String)> {
     let server = recorded(&["six", "sampleproject"]);
-    let url = serve_export(&server, records);
+    let url = crate::advisories::serve_export(&server, records);
     let extra = ["--no-scan", "--no-provenance", "--advisory-db", &url];
     let (r, e) = audit_reqs(
         Some(&server),
