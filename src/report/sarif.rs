@@ -27,6 +27,40 @@ struct Run<'a> {
     tool: ToolOut<'a>,
     results: Vec<ResultOut>,
     column_kind: &'a str,
+    /// The advisories results cite, each with its help URI.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    taxonomies: Vec<Taxonomy>,
+}
+
+/// An external taxonomy: the advisories (OSV ids) results refer to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Taxonomy {
+    name: &'static str,
+    information_uri: &'static str,
+    taxa: Vec<Taxon>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Taxon {
+    id: String,
+    help_uri: String,
+    short_description: Text,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaxonRef {
+    id: String,
+    index: usize,
+    tool_component: ComponentRef,
+}
+
+#[derive(Serialize)]
+struct ComponentRef {
+    name: &'static str,
+    index: usize,
 }
 
 #[derive(Serialize)]
@@ -89,6 +123,9 @@ struct ResultOut {
     partial_fingerprints: Fingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<SuppressionOut>,
+    /// The advisory behind a `known-malware` or `vulnerability` result.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    taxa: Vec<TaxonRef>,
     properties: ResultProperties,
 }
 
@@ -214,9 +251,74 @@ fn section<'a>(docs: &'a str, heading: &str) -> Option<&'a str> {
     Some(rest[..end].trim())
 }
 
-fn result_out(f: &FindingOut) -> ResultOut {
+/// The advisory a finding cites and its link, from its evidence.
+fn advisory_of(f: &FindingOut) -> Option<(&str, &str)> {
+    let ev = |label: &str| {
+        f.evidence
+            .iter()
+            .find(|e| e.label == label)
+            .map(|e| e.value.as_str())
+    };
+    Some((ev("advisory")?, ev("url")?))
+}
+
+/// The advisories the findings cite, once each, sorted by id.
+fn advisory_taxonomy(findings: &[FindingOut]) -> Vec<Taxonomy> {
+    let mut taxa: Vec<Taxon> = Vec::new();
+    for f in findings {
+        let Some((id, url)) = advisory_of(f) else {
+            continue;
+        };
+        if taxa.iter().any(|t| t.id == id) {
+            continue;
+        }
+        let summary = f
+            .evidence
+            .iter()
+            .find(|e| e.label == "summary")
+            .map_or(id, |e| e.value.as_str());
+        taxa.push(Taxon {
+            id: id.to_string(),
+            help_uri: url.to_string(),
+            short_description: Text {
+                text: summary.to_string(),
+            },
+        });
+    }
+    taxa.sort_by(|a, b| a.id.cmp(&b.id));
+    if taxa.is_empty() {
+        return Vec::new();
+    }
+    vec![Taxonomy {
+        name: ADVISORIES,
+        information_uri: "https://osv.dev",
+        taxa,
+    }]
+}
+
+/// The name of the advisory taxonomy.
+const ADVISORIES: &str = "OSV";
+
+fn result_out(f: &FindingOut, taxonomies: &[Taxonomy]) -> ResultOut {
     let rule_index = checks::ALL.iter().position(|r| r.id == f.rule).unwrap_or(0);
     let mut message = f.message.clone();
+    let advisory = advisory_of(f);
+    if let Some((_, url)) = advisory {
+        message.push_str(&format!(" (advisory: {url})"));
+    }
+    let taxa = advisory
+        .and_then(|(id, _)| {
+            let index = taxonomies.first()?.taxa.iter().position(|t| t.id == id)?;
+            Some(vec![TaxonRef {
+                id: id.to_string(),
+                index,
+                tool_component: ComponentRef {
+                    name: ADVISORIES,
+                    index: 0,
+                },
+            }])
+        })
+        .unwrap_or_default();
     if let (Some(archive), Some(path)) = (&f.location.archive, &f.location.path) {
         message.push_str(&format!(" (in {archive}: {path}"));
         if let Some(line) = f.location.path_line {
@@ -274,6 +376,7 @@ fn result_out(f: &FindingOut) -> ResultOut {
                 }]
             })
             .unwrap_or_default(),
+        taxa,
         properties: ResultProperties {
             severity: f.severity,
             confidence: f.confidence,
@@ -294,6 +397,7 @@ fn uri(path: &str) -> String {
 
 /// Renders the report as SARIF 2.1.0.
 pub fn render(report: &Report) -> String {
+    let taxonomies = advisory_taxonomy(&report.findings);
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -306,8 +410,13 @@ pub fn render(report: &Report) -> String {
                     rules: checks::ALL.iter().map(|m| rule_out(m)).collect(),
                 },
             },
-            results: report.findings.iter().map(result_out).collect(),
+            results: report
+                .findings
+                .iter()
+                .map(|f| result_out(f, &taxonomies))
+                .collect(),
             column_kind: "unicodeCodePoints",
+            taxonomies,
         }],
     };
     let mut out = serde_json::to_string_pretty(&log)

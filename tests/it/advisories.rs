@@ -253,6 +253,30 @@ fn audit_and_check_report_known_malware_and_vulnerabilities() {
         "{err}"
     );
     assert_eq!(server.hits("/osv/all.zip"), 1, "fresh: fetched once");
+    // SARIF: each advisory result links to its advisory, through the message
+    // and an `OSV` taxonomy whose taxa carry the help URIs.
+    let (code, out, err) = run(customs(tmp.path())
+        .env_remove("CUSTOMS_NO_ADVISORIES")
+        .args([
+            "audit",
+            "--offline",
+            "--no-scan",
+            "--no-provenance",
+            "--format",
+            "sarif",
+            "--as-of",
+            "2030-01-01T00:00:00Z",
+            "--index-url",
+            &server.index_url(),
+            "--advisory-db",
+            &url,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "requirements.txt",
+        ]));
+    assert_eq!(code, 1, "{err}");
+    let sarif = crate::common::json(&out);
+    check_advisory_sarif(&sarif);
     // `check NAME==VERSION` runs the same checks.
     let (code, out, err) = run(customs(tmp.path())
         .env_remove("CUSTOMS_NO_ADVISORIES")
@@ -510,4 +534,64 @@ fn an_unreachable_source_is_not_retried_on_every_run() {
     );
     assert_eq!(report["summary"]["unknown"], 1, "{report}");
     assert_eq!(report["summary"]["verdict"], "fail", "{report}");
+}
+
+/// The SARIF of the advisory audit: taxa with help URIs, results citing them.
+fn check_advisory_sarif(sarif: &serde_json::Value) {
+    let run = &sarif["runs"][0];
+    let taxonomy = &run["taxonomies"][0];
+    assert_eq!(taxonomy["name"], "OSV", "{sarif}");
+    let taxa: Vec<(&str, &str)> = taxonomy["taxa"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["helpUri"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        taxa,
+        [
+            (
+                "GHSA-last-affe-cted",
+                "https://osv.dev/vulnerability/GHSA-last-affe-cted"
+            ),
+            ("MAL-2026-9", "https://osv.dev/vulnerability/MAL-2026-9"),
+            ("PYSEC-2026-3", "https://osv.dev/vulnerability/PYSEC-2026-3"),
+        ]
+    );
+    let results = run["results"].as_array().unwrap();
+    let malware = results
+        .iter()
+        .find(|r| r["ruleId"] == "known-malware")
+        .unwrap_or_else(|| panic!("{sarif}"));
+    assert_eq!(malware["taxa"][0]["id"], "MAL-2026-9");
+    assert_eq!(malware["taxa"][0]["index"], 1);
+    assert_eq!(malware["taxa"][0]["toolComponent"]["name"], "OSV");
+    assert!(
+        malware["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("(advisory: https://osv.dev/vulnerability/MAL-2026-9)"),
+        "{malware}"
+    );
+    // Results of other rules cite no advisory.
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] != "known-malware" && r["ruleId"] != "vulnerability")
+            .all(|r| r.get("taxa").is_none())
+    );
+    let Some(shared) = crate::common::shared() else {
+        eprintln!("skipped: ../shared not found, SARIF not validated against the official schema");
+        return;
+    };
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared.join("schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
