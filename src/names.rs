@@ -13,8 +13,11 @@ const LIST: &str = include_str!("../data/top-packages.txt");
 pub struct TopPackages {
     names: Vec<&'static str>,
     rank: HashMap<&'static str, u32>,
-    /// Every single-character deletion of every name -> name indexes.
-    deletes: HashMap<String, Vec<u32>>,
+    /// Every single-character deletion of every name, as a hash, sorted
+    /// (a compact map: two megabytes where a map of strings took twenty).
+    deletion_hashes: Vec<u64>,
+    /// The name index of each entry of `deletion_hashes`.
+    deletion_names: Vec<u32>,
     /// Name with `-` removed -> name index (first, most popular).
     joined: HashMap<String, u32>,
     /// Words sorted and joined -> name index.
@@ -48,27 +51,26 @@ impl TopPackages {
             }
         }
         let mut rank = HashMap::with_capacity(names.len());
-        let mut deletes: HashMap<String, Vec<u32>> = HashMap::with_capacity(names.len() * 12);
+        let mut deletes: Vec<(u64, u32)> = Vec::with_capacity(names.len() * 12);
         let mut joined = HashMap::with_capacity(names.len());
         let mut words = HashMap::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             rank.entry(*name).or_insert(i + 1);
-            for d in deletions(name) {
-                let v = deletes.entry(d).or_default();
-                if v.last() != Some(&i) {
-                    v.push(i);
-                }
-            }
+            deletes.extend(deletions(name).iter().map(|d| (key_hash(d), i)));
             joined.entry(name.replace('-', "")).or_insert(i);
             if name.contains('-') {
                 words.entry(sorted_words(name)).or_insert(i);
             }
         }
+        deletes.sort_unstable();
+        deletes.dedup();
+        let (deletion_hashes, deletion_names) = deletes.into_iter().unzip();
         Self {
             names,
             rank,
-            deletes,
+            deletion_hashes,
+            deletion_names,
             joined,
             words,
             date,
@@ -95,9 +97,13 @@ impl TopPackages {
         self.names.get(index as usize).copied()
     }
 
-    /// Names whose single deletions include `key`.
+    /// Names whose single deletions include `key` (by a 64-bit hash of it:
+    /// callers measure the distance of every name they get).
     pub fn with_deletion(&self, key: &str) -> &[u32] {
-        self.deletes.get(key).map_or(&[], Vec::as_slice)
+        let h = key_hash(key);
+        let lo = self.deletion_hashes.partition_point(|x| *x < h);
+        let hi = self.deletion_hashes.partition_point(|x| *x <= h);
+        self.deletion_names.get(lo..hi).unwrap_or(&[])
     }
 
     /// The listed name that equals `name` without separators.
@@ -113,6 +119,14 @@ impl TopPackages {
             .get(&sorted_words(name))
             .and_then(|i| self.name(*i))
     }
+}
+
+/// The hash a deletion is indexed by: FNV-1a, 64 bits (fixed: the same in
+/// every run; names are short, so it is cheaper than a keyed hash).
+fn key_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Every string obtained by deleting one character.
