@@ -211,7 +211,10 @@ impl IndexClient {
             }
         };
         let etag = cached.as_ref().and_then(|e| e.etag.clone());
-        let answer = match self.get(&json_url, etag.as_deref(), false).await {
+        let answer = match self
+            .get(&json_url, etag.as_deref(), false, MAX_DOCUMENT)
+            .await
+        {
             Err(reason) => return Answer::Unavailable { reason },
             Ok(Fetched::NotModified { headers }) => {
                 let Some(mut e) = cached else {
@@ -304,7 +307,7 @@ impl IndexClient {
             .simple_url(name)
             .map_err(|e| format!("cannot build the URL for {name}: {e}"))?;
         let etag = usable.as_ref().and_then(|e| e.etag.clone());
-        let (listing, headers) = match self.get(&url, etag.as_deref(), true).await? {
+        let (listing, headers) = match self.get(&url, etag.as_deref(), true, MAX_DOCUMENT).await? {
             Fetched::NotFound => (None, HeaderMap::new()),
             Fetched::NotModified { headers } => {
                 let Some(e) = usable else {
@@ -353,7 +356,7 @@ impl IndexClient {
         }
         let parsed = Url::parse(url)
             .map_err(|e| crate::redact::text(&format!("`{url}` is not a URL: {e}")))?;
-        match self.get(&parsed, None, false).await? {
+        match self.get(&parsed, None, false, MAX_DOCUMENT).await? {
             Fetched::NotFound => Ok(None),
             Fetched::NotModified { .. } => {
                 Err(crate::redact::text(&format!("{url}: unexpected 304")))
@@ -386,7 +389,7 @@ impl IndexClient {
         let url = index
             .simple_url(name)
             .map_err(|e| format!("cannot build the URL for {name}: {e}"))?;
-        match self.get(&url, None, true).await? {
+        match self.get(&url, None, true, MAX_DOCUMENT).await? {
             Fetched::NotFound => Ok(None),
             Fetched::NotModified { .. } => Err(format!("{url}: unexpected 304")),
             Fetched::Ok { body, headers, url } => {
@@ -400,7 +403,13 @@ impl IndexClient {
     }
 
     /// One GET with retries. 404 and 410 are answers, not errors.
-    async fn get(&self, url: &Url, etag: Option<&str>, simple: bool) -> Result<Fetched, String> {
+    async fn get(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        simple: bool,
+        cap: usize,
+    ) -> Result<Fetched, String> {
         let mut attempt = 0u32;
         // User info in a URL (a file URL an index gave) is sent as a header,
         // never shown; else the host's own credentials, if any.
@@ -445,7 +454,7 @@ impl IndexClient {
                         return Ok(Fetched::NotFound);
                     }
                     if status.is_success() {
-                        match read_capped(resp, MAX_DOCUMENT).await {
+                        match read_capped(resp, cap).await {
                             Ok(body) => {
                                 return Ok(Fetched::Ok {
                                     body,
@@ -512,11 +521,7 @@ impl IndexClient {
         }
         let shown = crate::redact::url(url);
         let url = Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
-        match self.get(&url, etag, false).await? {
-            Fetched::Ok { body, .. } if body.len() > cap => Err(format!(
-                "{shown}: {} bytes, more than the {cap} customs reads",
-                body.len()
-            )),
+        match self.get(&url, etag, false, cap).await? {
             Fetched::Ok { body, headers, .. } => {
                 let tag = headers
                     .get(reqwest::header::ETAG)
@@ -536,12 +541,8 @@ impl IndexClient {
         }
         let shown = crate::redact::url(url);
         let url = Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
-        match self.get(&url, None, false).await? {
-            Fetched::Ok { body, .. } if body.len() <= cap => Ok(body),
-            Fetched::Ok { body, .. } => Err(format!(
-                "{shown}: {} bytes, more than the {cap} customs reads",
-                body.len()
-            )),
+        match self.get(&url, None, false, cap).await? {
+            Fetched::Ok { body, .. } => Ok(body),
             Fetched::NotFound => Err(format!("{shown}: HTTP 404")),
             Fetched::NotModified { .. } => Err(format!("{shown}: unexpected 304")),
         }
@@ -574,10 +575,18 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
-    if resp.content_length().is_some_and(|l| l > cap as u64) {
+    let declared = resp.content_length();
+    if declared.is_some_and(|l| l > cap as u64) {
         return Err(format!("document larger than {} MiB", cap / 1024 / 1024));
     }
-    let mut body = Vec::new();
+    // Sized once when the server says how long the body is (an archive is
+    // not copied as it doubles), within the cap whatever it says.
+    let mut body = Vec::with_capacity(
+        declared
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(0)
+            .min(cap),
+    );
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
