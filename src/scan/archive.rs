@@ -255,6 +255,16 @@ fn read_member<R: Read>(
     Ok(Some(data))
 }
 
+/// The first [`HEAD`] bytes of a member, nothing more.
+fn read_head<R: Read>(r: &mut R, budget: &mut Budget<'_>) -> Result<Option<Vec<u8>>, String> {
+    let mut head = Vec::with_capacity(HEAD);
+    r.take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("corrupt data: {e}"))?;
+    budget.take(head.len() as u64)?;
+    Ok(Some(head))
+}
+
 fn read_tar<R: Read>(
     reader: R,
     compressed: usize,
@@ -434,7 +444,15 @@ fn read_zip(
             continue;
         }
         let size = file.size();
-        match read_member(&mut file, size, &mut budget, keep(&path)) {
+        let read = if keep(&path) {
+            read_member(&mut file, size, &mut budget, true)
+        } else {
+            // A zip member is found by its own offset: of one the scanner
+            // does not read, only the head is inflated (its magic number),
+            // and the rest is never decompressed at all.
+            read_head(&mut file, &mut budget)
+        };
+        match read {
             Ok(data) => {
                 out.members += 1;
                 if data.is_none() {

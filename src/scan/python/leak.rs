@@ -240,8 +240,16 @@ fn literal_text(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The longest text [`hostish`] considers: URLs beyond it are not worth a
+/// look (browsers cap them near this), megabyte buffers are not hosts.
+const MAX_HOSTISH: usize = 64 * 1024;
+
 /// Whether a text names a host: a URL, or a dotted name with a letter TLD, or an IP.
 fn hostish(s: &str) -> bool {
+    // No host or URL is this long; a test's megabyte buffer is not one.
+    if s.len() > MAX_HOSTISH {
+        return false;
+    }
     if s.contains("://") {
         return true;
     }
