@@ -159,6 +159,10 @@ pub struct ReportArgs {
     /// wheel per OS family.
     #[arg(long)]
     pub scan_all_wheels: bool,
+    /// Scan a release's sdist even when a pure-Python wheel of it is locked (installers take the
+    /// wheel and never build the sdist, so by default it is not scanned).
+    #[arg(long)]
+    pub scan_sdists: bool,
     /// Skip the provenance checks (PEP 740 attestations): no Simple API or Integrity API requests.
     #[arg(long)]
     pub no_provenance: bool,

@@ -205,6 +205,7 @@ pub(super) fn release_checks(
     }
     let scan_settings = ScanSettings {
         all_wheels: args.scan_all_wheels,
+        sdists: args.scan_sdists,
         cache_root: cache_root(args),
     };
     let (scan_findings, scans) = runtime.block_on(checks::archives::scan_all(

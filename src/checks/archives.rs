@@ -27,6 +27,9 @@ pub const MAX_DOWNLOAD: usize = 256 * 1024 * 1024;
 pub struct ScanSettings {
     /// Scan every wheel instead of one binary wheel per OS family.
     pub all_wheels: bool,
+    /// Scan the sdist even when a pure wheel is locked (installers never
+    /// build it then).
+    pub sdists: bool,
     /// Where verdicts are cached (`None`: no cache).
     pub cache_root: Option<PathBuf>,
 }
@@ -68,8 +71,42 @@ fn os_family(filename: &str) -> Option<&'static str> {
     }
 }
 
-/// The files of the locked release to scan.
-pub fn select<'a>(pkg: &Package, view: &ReleaseView<'a>, all_wheels: bool) -> Vec<&'a FileFacts> {
+/// Whether a wheel installs on every Python 3 (`py3-none-any`,
+/// `py2.py3-none-any`, `py38-none-any`): then installers take it and never
+/// build the release's sdist.
+fn universal_wheel(filename: &str) -> bool {
+    let l = filename.to_ascii_lowercase();
+    let Some(stem) = l.strip_suffix(".whl") else {
+        return false;
+    };
+    let tags: Vec<&str> = stem.rsplitn(4, '-').collect();
+    matches!(tags.as_slice(), [platform, abi, python, _]
+        if *platform == "any" && *abi == "none" && python.split('.').any(|t| t.starts_with("py3")))
+}
+
+/// Whether a file is an sdist (not a wheel, not an egg).
+fn is_sdist(filename: &str) -> bool {
+    let l = filename.to_ascii_lowercase();
+    [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar"]
+        .iter()
+        .any(|s| l.ends_with(s))
+}
+
+/// The sdists [`select`] leaves out: a pure wheel of the release is locked,
+/// so pip and uv install it and never build the sdist.
+pub fn sdists_not_built<'a>(files: &[&'a FileFacts]) -> Vec<&'a FileFacts> {
+    if !files.iter().any(|f| universal_wheel(&f.filename)) {
+        return Vec::new();
+    }
+    files
+        .iter()
+        .filter(|f| is_sdist(&f.filename))
+        .copied()
+        .collect()
+}
+
+/// The locked files of the release (those the lockfile pins, else all).
+fn locked<'a>(pkg: &Package, view: &ReleaseView<'a>) -> Vec<&'a FileFacts> {
     let Some(release) = view.release() else {
         return Vec::new();
     };
@@ -81,6 +118,23 @@ pub fn select<'a>(pkg: &Package, view: &ReleaseView<'a>, all_wheels: bool) -> Ve
             pinned
         };
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    files
+}
+
+/// The files of the locked release to scan: what an installer may install.
+/// The sdist is left out when a pure wheel is locked (unless `sdists`);
+/// of binary wheels, one per OS family (unless `all_wheels`).
+pub fn select<'a>(
+    pkg: &Package,
+    view: &ReleaseView<'a>,
+    all_wheels: bool,
+    sdists: bool,
+) -> Vec<&'a FileFacts> {
+    let mut files = locked(pkg, view);
+    if !sdists {
+        let skip = sdists_not_built(&files);
+        files.retain(|f| !skip.iter().any(|s| s.filename == f.filename));
+    }
     if all_wheels {
         return files;
     }
@@ -129,11 +183,49 @@ enum FileOutcome {
     Unknown(String),
 }
 
+/// What bounds a scan's memory: archive bytes held at once (downloaded and
+/// not yet scanned), and scans run at once (each holds its members' text
+/// while it works).
+pub struct Budget {
+    bytes: tokio::sync::Semaphore,
+    scans: tokio::sync::Semaphore,
+}
+
+/// Archive bytes held at once, in KiB (the unit of the budget's permits). An
+/// archive larger than the whole budget waits until it is alone.
+const BYTES_HELD_KIB: u32 = 48 * 1024;
+
+impl Budget {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self {
+            bytes: tokio::sync::Semaphore::new(BYTES_HELD_KIB as usize),
+            scans: tokio::sync::Semaphore::new(cores.clamp(1, 8)),
+        }
+    }
+
+    /// The budget's share for a file of `size` bytes (the whole budget when
+    /// the index does not say).
+    fn share(size: Option<u64>) -> u32 {
+        let all = BYTES_HELD_KIB;
+        size.map_or(all, |s| {
+            u32::try_from(s.div_ceil(1024)).map_or(all, |k| k.clamp(1, all))
+        })
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 async fn one_file(
     client: &IndexClient,
     file: &FileFacts,
     pinned: Option<String>,
     settings: &ScanSettings,
+    budget: &Budget,
 ) -> FileOutcome {
     let Some(index_sha) = file.sha256.clone() else {
         return FileOutcome::Unknown(format!(
@@ -154,6 +246,9 @@ async fn one_file(
     if client.config().offline {
         return FileOutcome::Unknown(format!("{}: offline, and no cached verdict", file.filename));
     }
+    // Held until the scan is done; a closed semaphore cannot happen (the
+    // budget is never closed), so an error just means no wait.
+    let _held = budget.bytes.acquire_many(Budget::share(file.size)).await;
     let bytes = match client.download(&file.url, MAX_DOWNLOAD).await {
         Ok(b) => b,
         Err(e) => return FileOutcome::Unknown(format!("{}: download failed: {e}", file.filename)),
@@ -165,6 +260,7 @@ async fn one_file(
         }
     }
     let name = file.filename.clone();
+    let _scanning = budget.scans.acquire().await;
     let scanned =
         tokio::task::spawn_blocking(move || scan_bytes(&name, &bytes, &Limits::default())).await;
     match scanned {
@@ -589,25 +685,40 @@ pub async fn scan_all(
             continue;
         };
         let view = ReleaseView::new(pkg, Some(facts));
-        let files = select(pkg, &view, settings.all_wheels);
+        let files = select(pkg, &view, settings.all_wheels, settings.sdists);
         if files.is_empty() {
             statuses.push(ScanStatus::na("no files of the release to scan"));
             continue;
         }
+        let not_built: Vec<String> = if settings.sdists {
+            Vec::new()
+        } else {
+            sdists_not_built(&locked(pkg, &view))
+                .iter()
+                .map(|f| f.filename.clone())
+                .collect()
+        };
         statuses.push(ScanStatus {
             status: "scanned",
             archives: files.iter().map(|f| f.filename.clone()).collect(),
-            reason: None,
+            reason: (!not_built.is_empty()).then(|| {
+                format!(
+                    "{} not scanned: installers take the pure wheel and never build it (--scan-sdists scans it too)",
+                    not_built.join(", ")
+                )
+            }),
         });
         for f in files {
             let pinned = pkg.pinned_sha256(&f.filename).map(str::to_string);
             jobs.push((i, f.clone(), pinned));
         }
     }
-    let limit = client.config().concurrency.clamp(1, 8);
+    let limit = client.config().concurrency.clamp(1, 16);
+    let budget = Budget::new();
+    let budget = &budget;
     let results: Vec<(usize, FileFacts, FileOutcome)> = futures::stream::iter(jobs)
         .map(|(i, f, pinned)| async move {
-            let outcome = one_file(client, &f, pinned, settings).await;
+            let outcome = one_file(client, &f, pinned, settings, budget).await;
             (i, f, outcome)
         })
         .buffer_unordered(limit)
@@ -626,7 +737,7 @@ pub async fn scan_all(
                     && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
                     && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
                     && let FileOutcome::Findings(prev, _) =
-                        one_file(client, &prev_file, None, settings).await
+                        one_file(client, &prev_file, None, settings, budget).await
                 {
                     let layouts = (
                         !file.filename.ends_with(".whl"),
@@ -955,6 +1066,27 @@ mod tests {
             Severity::Medium,
             "never raised past its own level"
         );
+    }
+
+    #[test]
+    fn a_wheel_every_python_3_installs_makes_the_sdist_unbuilt() {
+        for yes in [
+            "a-1.0-py3-none-any.whl",
+            "a-1.0-py2.py3-none-any.whl",
+            "A_B-1.0-PY38-none-any.WHL",
+            "a-1.0-1-py3-none-any.whl",
+        ] {
+            assert!(universal_wheel(yes), "{yes}");
+        }
+        for no in [
+            "a-1.0-py2-none-any.whl",
+            "a-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+            "a-1.0-py3-none-win_amd64.whl",
+            "a-1.0-py3-abi3-any.whl",
+            "a-1.0.tar.gz",
+        ] {
+            assert!(!universal_wheel(no), "{no}");
+        }
     }
 
     #[test]

