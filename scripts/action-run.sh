@@ -12,6 +12,8 @@
 #   INPUT_SARIF              "true" writes a SARIF file
 #   INPUT_SUMMARY            "true" appends the Markdown summary to GITHUB_STEP_SUMMARY
 #   INPUT_BASELINE           an earlier JSON report (optional)
+#   INPUT_DIFF_BASE          a git revision: judge only the change since it
+#                            (optional; the pull request's base commit by default)
 #   RUNNER_TEMP              where report files go
 # Outputs (to GITHUB_OUTPUT): findings, verdict, report-file, sarif-file.
 set -uo pipefail
@@ -59,6 +61,15 @@ args=(audit --format github --json-file "$report" --summary-file "$summary")
 [ "${INPUT_FAIL_ON_UNKNOWN:-true}" = "true" ] && args+=(--fail-on-unknown)
 [ -n "${INPUT_COOLDOWN:-}" ] && args+=(--cooldown "$INPUT_COOLDOWN")
 [ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
+if [ -n "${INPUT_DIFF_BASE:-}" ]; then
+  # A shallow checkout (actions/checkout's default) lacks the base commit:
+  # fetch that one commit, nothing else.
+  if ! git cat-file -e "${INPUT_DIFF_BASE}^{commit}" 2>/dev/null; then
+    echo "customs: fetching the base commit ${INPUT_DIFF_BASE} to compare with"
+    git fetch --quiet --no-tags --depth=1 origin "$INPUT_DIFF_BASE" 2>&1 || true
+  fi
+  args+=(--diff-base "$INPUT_DIFF_BASE")
+fi
 args+=(--)
 # Paths: split on newlines and spaces; none means the workspace root.
 read -r -d '' -a paths <<<"${INPUT_PATHS:-.}"

@@ -346,6 +346,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
     let mut packages: Vec<Package> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut inputs = Vec::new();
+    let mut diff: Option<crate::diff::Diff> = None;
     let overrides = format_overrides(&args.format_of)?;
     let mut used = vec![false; overrides.len()];
     for (path, discovered) in &targets.files {
@@ -404,6 +405,28 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             crate::redact::register_url(&url);
             settings.named_indexes.push((name, url));
         }
+        if let Some(reference) = &args.diff_base {
+            let base = crate::diff::packages_at(path, reference, format, &options)
+                .map_err(anyhow::Error::new)?;
+            let (changes, repointed) = crate::diff::compare(
+                &report::display_path(path),
+                base.as_deref(),
+                &lock.packages,
+                reference,
+            );
+            if base.is_none() {
+                messages.push(format!(
+                    "{} did not exist at {reference}: every package in it is new",
+                    report::display_path(path)
+                ));
+            }
+            let diff = diff.get_or_insert_with(|| crate::diff::Diff {
+                base: reference.clone(),
+                changes: Vec::new(),
+            });
+            diff.changes.extend(changes);
+            findings.extend(repointed);
+        }
         packages.extend(lock.packages);
         findings.extend(lock.findings);
     }
@@ -412,6 +435,13 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             "--format-of names {}, which this run does not read\n  hint: name the file as a PATH too, or check its spelling",
             overrides[i].0.display()
         );
+    }
+    if let Some(d) = &diff {
+        messages.push(format!(
+            "change since {}: {}",
+            d.base,
+            report::change_summary(&d.changes)
+        ));
     }
     let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
     findings.extend(outcome.findings);
@@ -427,6 +457,7 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         provenance: outcome.provenance.as_deref(),
         advisories: outcome.advisories.as_ref(),
         findings,
+        diff: diff.as_ref(),
         as_of,
         now,
         messages,

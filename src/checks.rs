@@ -30,6 +30,7 @@ pub mod pth_startup_hook;
 pub mod publisher_changed;
 pub mod release;
 pub mod release_missing;
+pub mod repointed_pin;
 pub mod suspicious_endpoint;
 pub mod typosquat;
 pub mod unclaimed;
@@ -61,6 +62,7 @@ pub const ALL: &[&RuleMeta] = &[
     &yanked::META,
     &release_missing::META,
     &hash_mismatch::META,
+    &repointed_pin::META,
     &project_status::META,
     &known_malware::META,
     &vulnerability::META,
@@ -134,6 +136,7 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::ProjectStatus => &project_status::META,
         RuleId::KnownMalware => &known_malware::META,
         RuleId::Vulnerability => &vulnerability::META,
+        RuleId::RepointedPin => &repointed_pin::META,
         RuleId::IndexUnavailable => &index_unavailable::META,
         RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,

@@ -220,6 +220,11 @@ pub struct AuditArgs {
     /// instead of the format its name or content suggests; repeatable.
     #[arg(long = "format-of", value_name = "FILE=FORMAT")]
     pub format_of: Vec<String>,
+    /// Judge only what the change since the git revision REF brings (the base of a pull
+    /// request): packages added, upgraded, downgraded or re-pointed. Findings on packages left as
+    /// they were are listed as already present, not counted.
+    #[arg(long, value_name = "REF", env = "CUSTOMS_DIFF_BASE")]
+    pub diff_base: Option<String>,
     /// Reporting options.
     #[command(flatten)]
     pub report: ReportArgs,

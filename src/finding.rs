@@ -51,6 +51,7 @@ rule_ids! {
     Yanked => "yanked",
     ReleaseMissing => "release-missing",
     HashMismatch => "hash-mismatch",
+    RepointedPin => "repointed-pin",
     ProjectStatus => "project-status",
     KnownMalware => "known-malware",
     Vulnerability => "vulnerability",

@@ -22,6 +22,7 @@ pub mod advisories;
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod diff;
 pub mod finding;
 pub mod index;
 pub mod lockfile;

@@ -44,6 +44,45 @@ pub struct Report {
     pub findings: Vec<FindingOut>,
     /// Counts and the verdict.
     pub summary: Summary,
+    /// With `--diff-base`: what the change brings, and the findings on
+    /// packages it leaves as they were (not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<DiffOut>,
+}
+
+/// `audit --diff-base REF`: the change, package by package.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DiffOut {
+    /// The revision compared with.
+    pub base: String,
+    /// `3 added, 2 upgraded, 1 removed` (kinds with none left out; `no
+    /// change` when nothing changed).
+    pub summary: String,
+    /// Every changed package, sorted by lockfile and name.
+    pub changes: Vec<ChangeOut>,
+    /// Findings on packages the change leaves as they were: listed, not
+    /// counted, never failing the run.
+    pub already_present: Vec<FindingOut>,
+}
+
+/// One changed package.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ChangeOut {
+    /// What happened.
+    pub kind: crate::diff::ChangeKind,
+    /// Normalised name.
+    pub name: String,
+    /// Version at the base (none when added).
+    pub from: Option<String>,
+    /// Version now (none when removed).
+    pub to: Option<String>,
+    /// The lockfile.
+    pub lockfile: String,
+    /// The package's line (now; at the base for a removal).
+    pub line: u32,
+    /// `fail` (a counted finding at or above `--fail-on`), `unknown` (the
+    /// package could not be checked in full) or `pass`; none for a removal.
+    pub verdict: Option<&'static str>,
 }
 
 /// The tool that wrote the report.
@@ -504,6 +543,8 @@ pub struct RunResult<'a> {
     pub advisories: Option<&'a crate::advisories::RunStatus>,
     /// All findings, already sorted.
     pub findings: &'a [Finding],
+    /// With `--diff-base`: the change (findings on other packages are not counted).
+    pub diff: Option<&'a crate::diff::Diff>,
     /// Settings.
     pub settings: Settings,
     /// The evaluation time.
@@ -578,7 +619,29 @@ impl Report {
                 b.line,
             ))
         });
-        let findings: Vec<FindingOut> = run.findings.iter().map(FindingOut::from_finding).collect();
+        let mut findings: Vec<FindingOut> =
+            run.findings.iter().map(FindingOut::from_finding).collect();
+        // With a diff, findings on a package the change leaves as it was
+        // are set aside, and so is its unknown status.
+        let unchanged = |lockfile: &str, name: &str, version: Option<&str>| {
+            run.diff.is_some_and(|d| {
+                !d.changed(lockfile, name, version)
+                    && packages.iter().any(|p| {
+                        p.lockfile == lockfile && p.name == name && p.version.as_deref() == version
+                    })
+            })
+        };
+        let mut already_present = Vec::new();
+        if run.diff.is_some() {
+            let (set_aside, kept): (Vec<FindingOut>, Vec<FindingOut>) =
+                findings.into_iter().partition(|f| {
+                    f.package
+                        .as_deref()
+                        .is_some_and(|name| unchanged(&f.location.file, name, f.version.as_deref()))
+                });
+            findings = kept;
+            already_present = set_aside;
+        }
         let mut by_severity = BTreeMap::new();
         let mut by_rule = BTreeMap::new();
         let mut counted = 0;
@@ -597,14 +660,55 @@ impl Report {
         // Unknown is not pass: a package the index could not answer for,
         // whose archives could not be scanned in full, or whose advisories
         // could not be looked up.
+        let is_unknown = |p: &PackageOut| {
+            p.index.status == "unknown"
+                || p.scan.as_ref().is_some_and(|s| s.status == "unknown")
+                || p.advisories.as_ref().is_some_and(|a| a.status == "unknown")
+        };
         let unknown = packages
             .iter()
-            .filter(|p| {
-                p.index.status == "unknown"
-                    || p.scan.as_ref().is_some_and(|s| s.status == "unknown")
-                    || p.advisories.as_ref().is_some_and(|a| a.status == "unknown")
-            })
+            .filter(|p| is_unknown(p) && !unchanged(&p.lockfile, &p.name, p.version.as_deref()))
             .count();
+        let diff = run.diff.map(|d| DiffOut {
+            base: d.base.clone(),
+            summary: change_summary(&d.changes),
+            changes: d
+                .changes
+                .iter()
+                .map(|c| {
+                    let to = c.to.as_deref();
+                    let fails = findings.iter().any(|f| {
+                        f.suppressed.is_none()
+                            && f.severity >= run.settings.fail_on
+                            && f.location.file == c.lockfile
+                            && f.package.as_deref() == Some(c.name.as_str())
+                            && f.version.as_deref() == to
+                    });
+                    let unknown = packages.iter().any(|p| {
+                        p.lockfile == c.lockfile
+                            && p.name == c.name
+                            && p.version.as_deref() == to
+                            && is_unknown(p)
+                    });
+                    ChangeOut {
+                        kind: c.kind,
+                        name: c.name.clone(),
+                        from: c.from.clone(),
+                        to: c.to.clone(),
+                        lockfile: c.lockfile.clone(),
+                        line: c.line,
+                        verdict: (c.kind != crate::diff::ChangeKind::Removed).then_some(if fails {
+                            "fail"
+                        } else if unknown {
+                            "unknown"
+                        } else {
+                            "pass"
+                        }),
+                    }
+                })
+                .collect(),
+            already_present,
+        });
         fail |= run.settings.fail_on_unknown && unknown > 0;
         Self {
             schema_version: SCHEMA_VERSION,
@@ -628,8 +732,25 @@ impl Report {
             },
             packages,
             findings,
+            diff,
         }
     }
+}
+
+/// `3 added, 2 upgraded, 1 removed`: each kind of change with its count.
+pub fn change_summary(changes: &[crate::diff::Change]) -> String {
+    let mut counts: BTreeMap<crate::diff::ChangeKind, usize> = BTreeMap::new();
+    for c in changes {
+        *counts.entry(c.kind).or_insert(0) += 1;
+    }
+    if counts.is_empty() {
+        return "no change".into();
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why the run fails, one line per blocking package: its most severe

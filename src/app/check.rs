@@ -57,6 +57,7 @@ pub(super) fn check(args: &crate::cli::CheckArgs) -> Result<Outcome> {
         provenance: outcome.provenance.as_deref(),
         advisories: outcome.advisories.as_ref(),
         findings,
+        diff: None,
         as_of,
         now,
         messages,

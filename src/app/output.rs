@@ -14,6 +14,7 @@ pub(super) struct FinishArgs<'a> {
     pub(super) provenance: Option<&'a [ProvenanceStatus]>,
     pub(super) advisories: Option<&'a crate::advisories::RunStatus>,
     pub(super) findings: Vec<Finding>,
+    pub(super) diff: Option<&'a crate::diff::Diff>,
     pub(super) as_of: Timestamp,
     pub(super) now: Timestamp,
     pub(super) messages: Vec<String>,
@@ -37,6 +38,7 @@ pub(super) fn finish(f: FinishArgs<'_>) -> Result<Outcome> {
         provenance: f.provenance,
         advisories: f.advisories,
         findings: &findings,
+        diff: f.diff,
         settings: Settings {
             fail_on: f.settings.fail_on,
             fail_on_unknown: f.settings.fail_on_unknown,

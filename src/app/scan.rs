@@ -154,6 +154,7 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         provenance: None,
         advisories: None,
         findings,
+        diff: None,
         as_of,
         now,
         messages: Vec::new(),

@@ -53,6 +53,54 @@ fn findings_table(out: &mut String, findings: &[&FindingOut]) {
 }
 
 /// Renders the summary.
+/// The change since the base revision: its counts, then each changed
+/// package with its verdict and lockfile line.
+fn change_section(out: &mut String, diff: &super::DiffOut) {
+    let _ = writeln!(
+        out,
+        "**Change since `{}`: {}.**\n",
+        cell(&diff.base),
+        diff.summary
+    );
+    if !diff.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "| change | package | verdict | where |\n|---|---|---|---|"
+        );
+        for c in &diff.changes {
+            let versions = match (&c.from, &c.to) {
+                (Some(f), Some(t)) if f != t => format!("{f} → {t}"),
+                (_, Some(t)) => t.clone(),
+                (Some(f), None) => f.clone(),
+                (None, None) => String::new(),
+            };
+            let verdict = match c.verdict {
+                Some("fail") => "❌ fail",
+                Some("unknown") => "❔ unknown",
+                Some(_) => "✅ pass",
+                None => "",
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} {} | {verdict} | `{}:{}` |",
+                c.kind.as_str(),
+                cell(&c.name),
+                cell(&versions),
+                cell(&c.lockfile),
+                c.line
+            );
+        }
+        out.push('\n');
+    }
+    if !diff.already_present.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} finding(s) on packages the change leaves as they were: already present, not counted.\n",
+            diff.already_present.len()
+        );
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let fail_on = report.settings.fail_on;
@@ -61,6 +109,9 @@ pub fn render(report: &Report) -> String {
         Verdict::Fail => ("❌", "failed"),
     };
     let _ = writeln!(out, "## {icon} customs {verdict}\n");
+    if let Some(diff) = &report.diff {
+        change_section(&mut out, diff);
+    }
     let _ = writeln!(
         out,
         "{} package(s) from {} file(s); {} finding(s) count, {} suppressed; the run fails at **{fail_on}** and above.\n",

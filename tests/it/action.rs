@@ -139,3 +139,53 @@ fn the_action_step_masks_index_credentials_before_running() {
         assert!(!elsewhere && !stderr.contains(secret), "{stdout}\n{stderr}");
     }
 }
+
+#[test]
+fn the_action_step_judges_the_change_since_the_diff_base() {
+    if !crate::diff::has_git() {
+        eprintln!("skipped: no git on this machine");
+        return;
+    }
+    // An index that knows none of the packages.
+    let server = Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("workspace");
+    std::fs::create_dir_all(&ws).unwrap();
+    crate::diff::repository(&ws);
+    let gh_out = tmp.path().join("output");
+    let summary = tmp.path().join("summary.md");
+    let status = Command::new("bash")
+        .arg(root().join("scripts/action-run.sh"))
+        .current_dir(&ws)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+        .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
+        .env("CUSTOMS_AS_OF", "2026-09-18T00:00:00Z")
+        .env("PIP_INDEX_URL", server.index_url())
+        .env("CUSTOMS_NO_ADVISORIES", "1")
+        .env("RUNNER_TEMP", tmp.path())
+        .env("GITHUB_OUTPUT", &gh_out)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("INPUT_PATHS", "requirements.txt")
+        .env("INPUT_FAIL_ON_UNKNOWN", "false")
+        .env("INPUT_SUMMARY", "true")
+        .env("INPUT_DIFF_BASE", "HEAD~1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "xray is re-pointed\n{stdout}\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("**Change since `HEAD~1`: 1 added, 1 upgraded, 1 re-pointed, 1 removed.**"),
+        "{md}"
+    );
+    // The typosquat left as it was does not fail the job.
+    assert!(!stdout.contains("typosquat"), "{stdout}");
+    assert!(stdout.contains("repointed-pin"), "{stdout}");
+}

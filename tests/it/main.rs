@@ -11,6 +11,7 @@ mod advisories;
 mod check;
 mod cli;
 mod common;
+mod diff;
 mod faults;
 mod generated;
 mod index;

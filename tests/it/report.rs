@@ -27,6 +27,7 @@ fn sample_report() -> Report {
     let findings = vec![f];
     let ts: jiff::Timestamp = "2026-09-18T00:00:00Z".parse().unwrap();
     Report::build(RunResult {
+        diff: None,
         inputs: vec![],
         skipped: vec![],
         packages: &packages,

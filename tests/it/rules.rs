@@ -64,6 +64,10 @@ const CASES: &[Case] = &[
         run: hash_mismatch,
     },
     Case {
+        rule: "repointed-pin",
+        run: repointed_pin,
+    },
+    Case {
         rule: "project-status",
         run: project_status,
     },
@@ -618,6 +622,30 @@ fn hash_mismatch() -> Vec<(Expect, serde_json::Value, String)> {
         at(Via::Audit, "critical", "requirements.txt", Some(2)),
         r,
         e,
+    )]
+}
+
+fn repointed_pin() -> Vec<(Expect, serde_json::Value, String)> {
+    if !crate::diff::has_git() {
+        return Vec::new();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    crate::diff::repository(tmp.path());
+    let (_, out, err) = run(customs(tmp.path()).args([
+        "audit",
+        "--offline",
+        "--no-scan",
+        "--no-provenance",
+        "--diff-base",
+        "HEAD~1",
+        "--format",
+        "json",
+        "uv.lock",
+    ]));
+    vec![(
+        at(Via::Audit, "critical", "uv.lock", Some(5)),
+        json(&out),
+        err,
     )]
 }
 
