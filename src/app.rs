@@ -342,7 +342,15 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
     if let Some(p) = &config.path {
         messages.push(format!("config: {}", p.display()));
     }
-    let targets = resolve_targets(&args.paths, &mut messages)?;
+    // An environment alone: no lockfile is looked for.
+    let targets = if args.env.is_some() && args.paths.is_empty() {
+        Targets {
+            files: Vec::new(),
+            skipped: Vec::new(),
+        }
+    } else {
+        resolve_targets(&args.paths, &mut messages)?
+    };
     let mut packages: Vec<Package> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut inputs = Vec::new();
@@ -436,6 +444,19 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             overrides[i].0.display()
         );
     }
+    let mut report_args = r.clone();
+    if let Some(root) = &args.env {
+        let installed = crate::env::read(root).map_err(anyhow::Error::new)?;
+        messages.push(format!(
+            "read the environment {}: {}",
+            report::display_path(root),
+            crate::env::describe(&installed)
+        ));
+        packages.extend(installed.packages);
+        findings.extend(installed.findings);
+        // What is installed was scanned in place: no archive is downloaded.
+        report_args.no_scan = true;
+    }
     if let Some(d) = &diff {
         messages.push(format!(
             "change since {}: {}",
@@ -443,7 +464,14 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             report::change_summary(&d.changes)
         ));
     }
-    let outcome = release_checks(&packages, r, &settings, &config, as_of, &mut messages)?;
+    let outcome = release_checks(
+        &packages,
+        &report_args,
+        &settings,
+        &config,
+        as_of,
+        &mut messages,
+    )?;
     findings.extend(outcome.findings);
     finish(FinishArgs {
         args: r,

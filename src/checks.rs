@@ -28,12 +28,14 @@ pub mod provenance_missing;
 pub mod provenance_regressed;
 pub mod pth_startup_hook;
 pub mod publisher_changed;
+pub mod record_mismatch;
 pub mod release;
 pub mod release_missing;
 pub mod repointed_pin;
 pub mod suspicious_endpoint;
 pub mod typosquat;
 pub mod unclaimed;
+pub mod unowned_file;
 pub mod unpinned;
 pub mod upload_time_unknown;
 pub mod vulnerability;
@@ -63,6 +65,8 @@ pub const ALL: &[&RuleMeta] = &[
     &release_missing::META,
     &hash_mismatch::META,
     &repointed_pin::META,
+    &record_mismatch::META,
+    &unowned_file::META,
     &project_status::META,
     &known_malware::META,
     &vulnerability::META,
@@ -137,6 +141,8 @@ pub fn meta(id: RuleId) -> &'static RuleMeta {
         RuleId::KnownMalware => &known_malware::META,
         RuleId::Vulnerability => &vulnerability::META,
         RuleId::RepointedPin => &repointed_pin::META,
+        RuleId::RecordMismatch => &record_mismatch::META,
+        RuleId::UnownedFile => &unowned_file::META,
         RuleId::IndexUnavailable => &index_unavailable::META,
         RuleId::Typosquat => &typosquat::META,
         RuleId::UnclaimedName => &unclaimed::META,

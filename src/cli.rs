@@ -225,6 +225,12 @@ pub struct AuditArgs {
     /// they were are listed as already present, not counted.
     #[arg(long, value_name = "REF", env = "CUSTOMS_DIFF_BASE")]
     pub diff_base: Option<String>,
+    /// Audit an installed environment: a virtual environment, a site-packages directory or an
+    /// unpacked container filesystem (found from its layout; its interpreter is never run). Its
+    /// distributions get the index and advisory checks and its installed files are scanned in
+    /// place (instead of downloading archives).
+    #[arg(long, value_name = "PATH")]
+    pub env: Option<PathBuf>,
     /// Reporting options.
     #[command(flatten)]
     pub report: ReportArgs,

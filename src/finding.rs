@@ -52,6 +52,8 @@ rule_ids! {
     ReleaseMissing => "release-missing",
     HashMismatch => "hash-mismatch",
     RepointedPin => "repointed-pin",
+    RecordMismatch => "record-mismatch",
+    UnownedFile => "unowned-file",
     ProjectStatus => "project-status",
     KnownMalware => "known-malware",
     Vulnerability => "vulnerability",

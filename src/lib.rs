@@ -23,6 +23,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod diff;
+pub mod env;
 pub mod finding;
 pub mod index;
 pub mod lockfile;

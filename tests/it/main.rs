@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod common;
 mod diff;
+mod env;
 mod faults;
 mod generated;
 mod index;

@@ -68,6 +68,14 @@ const CASES: &[Case] = &[
         run: repointed_pin,
     },
     Case {
+        rule: "record-mismatch",
+        run: record_mismatch,
+    },
+    Case {
+        rule: "unowned-file",
+        run: unowned_file,
+    },
+    Case {
         rule: "project-status",
         run: project_status,
     },
@@ -646,6 +654,35 @@ fn repointed_pin() -> Vec<(Expect, serde_json::Value, String)> {
         at(Via::Audit, "critical", "uv.lock", Some(5)),
         json(&out),
         err,
+    )]
+}
+
+/// `audit --env` of the test environment (see `tests/it/env.rs`).
+fn audit_env() -> (serde_json::Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("venv");
+    std::fs::create_dir_all(&root).unwrap();
+    crate::env::environment(&root);
+    let (_, out, err) =
+        run(customs(tmp.path()).args(["audit", "--offline", "--format", "json", "--env", "venv"]));
+    (json(&out), err)
+}
+
+fn record_mismatch() -> Vec<(Expect, serde_json::Value, String)> {
+    let (r, e) = audit_env();
+    vec![(
+        at(Via::Audit, "high", "site-packages/honest/util.py", None),
+        r,
+        e,
+    )]
+}
+
+fn unowned_file() -> Vec<(Expect, serde_json::Value, String)> {
+    let (r, e) = audit_env();
+    vec![(
+        at(Via::Audit, "medium", "site-packages/zz_telemetry.pth", None),
+        r,
+        e,
     )]
 }
 
