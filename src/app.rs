@@ -414,26 +414,19 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
             settings.named_indexes.push((name, url));
         }
         if let Some(reference) = &args.diff_base {
-            let base = crate::diff::packages_at(path, reference, format, &options)
-                .map_err(anyhow::Error::new)?;
-            let (changes, repointed) = crate::diff::compare(
-                &report::display_path(path),
-                base.as_deref(),
-                &lock.packages,
-                reference,
-            );
-            if base.is_none() {
-                messages.push(format!(
-                    "{} did not exist at {reference}: every package in it is new",
-                    report::display_path(path)
-                ));
-            }
-            let diff = diff.get_or_insert_with(|| crate::diff::Diff {
+            let d = diff.get_or_insert_with(|| crate::diff::Diff {
                 base: reference.clone(),
-                changes: Vec::new(),
+                ..crate::diff::Diff::default()
             });
-            diff.changes.extend(changes);
-            findings.extend(repointed);
+            diff_file(
+                d,
+                path,
+                format,
+                &lock,
+                &options,
+                &mut messages,
+                &mut findings,
+            )?;
         }
         packages.extend(lock.packages);
         findings.extend(lock.findings);
@@ -454,8 +447,11 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         ));
         packages.extend(installed.packages);
         findings.extend(installed.findings);
-        // What is installed was scanned in place: no archive is downloaded.
-        report_args.no_scan = true;
+        // What is installed was scanned in place: no archive is downloaded
+        // (unless lockfiles are audited in the same run).
+        if targets.files.is_empty() {
+            report_args.no_scan = true;
+        }
     }
     if let Some(d) = &diff {
         messages.push(format!(
@@ -490,6 +486,59 @@ fn audit(args: &AuditArgs) -> Result<Outcome> {
         now,
         messages,
     })
+}
+
+/// The change of one lockfile and of each file it includes (`-r`), each
+/// compared with itself at the base revision: packages are keyed by the
+/// file that declares them.
+fn diff_file(
+    d: &mut crate::diff::Diff,
+    path: &Path,
+    format: Format,
+    lock: &lockfile::Lockfile,
+    options: &ParseOptions,
+    messages: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let reference = d.base.clone();
+    let mut files: Vec<(PathBuf, Format)> = vec![(path.to_path_buf(), format)];
+    files.extend(
+        lock.includes
+            .iter()
+            .map(|p| (p.clone(), Format::Requirements)),
+    );
+    for (file, format) in files {
+        let shown = report::display_path(&file);
+        if d.files.contains(&shown) {
+            continue;
+        }
+        let own = |p: &&Package| report::display_path(&p.origin.file) == shown;
+        let now: Vec<Package> = lock.packages.iter().filter(own).cloned().collect();
+        let base = match crate::diff::packages_at(&file, &reference, format, options) {
+            Ok(Some(all)) => Some(all.iter().filter(own).cloned().collect::<Vec<_>>()),
+            Ok(None) => {
+                messages.push(format!(
+                    "{shown} did not exist at {reference}: every package in it is new"
+                ));
+                None
+            }
+            // A revision git does not know is the user's error.
+            Err(e @ crate::diff::DiffError::Revision { .. }) => return Err(anyhow::Error::new(e)),
+            // A base that cannot be read (an include renamed since, a file
+            // that did not parse then): every package of it is judged.
+            Err(e) => {
+                messages.push(format!(
+                    "warning: {shown} cannot be compared with {reference} ({e}): every package in it is judged"
+                ));
+                None
+            }
+        };
+        let (changes, repointed) = crate::diff::compare(&shown, base.as_deref(), &now, &reference);
+        d.changes.extend(changes);
+        d.files.push(shown);
+        findings.extend(repointed);
+    }
+    Ok(())
 }
 
 /// Parses `--format-of FILE=FORMAT` values.

@@ -101,12 +101,18 @@ pub struct Diff {
     pub base: String,
     /// The changed packages, sorted by lockfile, name and kind.
     pub changes: Vec<Change>,
+    /// The files compared (lockfiles and the files they include), as displayed.
+    pub files: Vec<String>,
 }
 
 impl Diff {
     /// Whether a package (by lockfile, name and version) is part of the
     /// change: added, upgraded, downgraded, re-pointed or with changed files.
     pub fn changed(&self, lockfile: &str, name: &str, version: Option<&str>) -> bool {
+        // Packages of files not compared (an environment) are all judged.
+        if !self.files.iter().any(|f| f == lockfile) {
+            return true;
+        }
         self.changes.iter().any(|c| {
             c.kind != ChangeKind::Removed
                 && c.lockfile == lockfile
@@ -292,6 +298,27 @@ fn pin_change(base: &Package, now: &Package, reference: &str) -> PinChange {
             format!("{gone} of its hashes at {reference} were replaced by {new} others"),
         );
     }
+    // A file added under the same version from a host none of the base's
+    // files came from: the pin now reaches for bytes somewhere else.
+    let hosts = |p: &Package| -> BTreeSet<String> {
+        p.artifacts
+            .iter()
+            .filter_map(|a| a.url.as_deref())
+            .filter_map(|u| url::Url::parse(u).ok())
+            .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
+            .collect()
+    };
+    let (base_hosts, now_hosts) = (hosts(base), hosts(now));
+    if let Some(host) = now_hosts.difference(&base_hosts).next()
+        && !base_hosts.is_empty()
+    {
+        return PinChange::Repointed(
+            Severity::High,
+            format!(
+                "a file of it now comes from {host}, a host none of its files at {reference} came from"
+            ),
+        );
+    }
     if base_named.keys().ne(now_named.keys()) || gone + new > 0 {
         return PinChange::Files;
     }
@@ -328,7 +355,13 @@ pub fn compare(
             changes.push(change(ChangeKind::Added, None));
             continue;
         };
-        if let Some(same) = before.iter().find(|b| version(b) == version(p)) {
+        // The same version from the same place first (a package locked from
+        // two indexes is two entries), else the same version.
+        let same = before
+            .iter()
+            .find(|b| version(b) == version(p) && origin_of(b) == origin_of(p))
+            .or_else(|| before.iter().find(|b| version(b) == version(p)));
+        if let Some(same) = same {
             match pin_change(same, p, reference) {
                 PinChange::Same => {}
                 PinChange::Files => changes.push(change(ChangeKind::FilesChanged, version(p))),
@@ -454,6 +487,32 @@ mod tests {
         );
         // Nothing changed: no change.
         assert!(kinds(&base, &base).is_empty());
+    }
+
+    #[test]
+    fn one_release_from_two_indexes_is_not_repointed_and_a_new_host_is() {
+        let mut a = pkg("torch", "2.5.1", 1, &[]);
+        a.index_url = Some("https://index.example/simple".into());
+        let mut b = pkg("torch", "2.5.1", 9, &[]);
+        b.index_url = Some("https://download.example/whl".into());
+        let both = [a, b];
+        let (changes, findings) = compare("uv.lock", Some(&both), &both, "main");
+        assert!(changes.is_empty() && findings.is_empty(), "{changes:?}");
+        // A file added under the same version, from another host.
+        let mut base = pkg("e", "1.0", 1, &[(Some("e-1.0-py3-none-any.whl"), 'a')]);
+        base.artifacts[0].url = Some("https://files.example/e-1.0-py3-none-any.whl".into());
+        let mut now = base.clone();
+        let mut extra = now.artifacts[0].clone();
+        extra.filename = Some("e-1.0-1-py3-none-any.whl".into());
+        extra.url = Some("https://elsewhere.example/e-1.0-1-py3-none-any.whl".into());
+        now.artifacts.push(extra);
+        let (changes, findings) = compare("uv.lock", Some(&[base]), &[now], "main");
+        assert_eq!(changes[0].kind, ChangeKind::Repointed);
+        assert!(
+            findings[0].message.contains("elsewhere.example"),
+            "{}",
+            findings[0].message
+        );
     }
 
     #[test]

@@ -190,12 +190,78 @@ fn source_of(direct_url: Option<&str>) -> Source {
     Source::new(SourceKind::Url, url)
 }
 
-fn read_small(path: &Path) -> Option<Vec<u8>> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE {
-        return None;
+/// What is at a path of the site directory, read without following a link
+/// and without leaving the directory (no component may lead outside it).
+enum OnDisk {
+    /// A regular file inside the site directory, with its bytes when it is
+    /// at most [`MAX_FILE`] long, and its RECORD-style sha256.
+    File {
+        bytes: Option<Vec<u8>>,
+        digest: String,
+    },
+    /// A symbolic link, and where it points.
+    Link(String),
+    /// Missing, not a file, unreadable, or reached through a link out.
+    Absent,
+}
+
+fn on_disk(site: &Path, rel: &str) -> OnDisk {
+    // Absolute and drive paths would replace the base when joined.
+    if rel.starts_with('/') || rel.starts_with('\\') || rel.contains(':') {
+        return OnDisk::Absent;
     }
-    std::fs::read(path).ok()
+    let path = site.join(rel);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return OnDisk::Absent;
+    };
+    if meta.file_type().is_symlink() {
+        let to = std::fs::read_link(&path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        return OnDisk::Link(to);
+    }
+    if !meta.is_file() {
+        return OnDisk::Absent;
+    }
+    // A directory on the way may be a link: the file must still be inside.
+    let inside = match (std::fs::canonicalize(site), std::fs::canonicalize(&path)) {
+        (Ok(s), Ok(p)) => p.starts_with(s),
+        _ => false,
+    };
+    if !inside {
+        return OnDisk::Absent;
+    }
+    let Ok(mut f) = std::fs::File::open(&path) else {
+        return OnDisk::Absent;
+    };
+    if meta.len() <= MAX_FILE {
+        let mut bytes = Vec::new();
+        if std::io::Read::read_to_end(&mut f, &mut bytes).is_err() {
+            return OnDisk::Absent;
+        }
+        let digest = record_digest(&bytes);
+        return OnDisk::File {
+            bytes: Some(bytes),
+            digest,
+        };
+    }
+    // Too large to keep: hashed as it streams, never held.
+    let mut hasher = sha2::Sha256::new();
+    if std::io::copy(&mut f, &mut hasher).is_err() {
+        return OnDisk::Absent;
+    }
+    OnDisk::File {
+        bytes: None,
+        digest: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hasher.finalize()),
+    }
+}
+
+/// A small metadata file of the site directory (inside it, not a link).
+fn read_small(site: &Path, rel: &str) -> Option<Vec<u8>> {
+    match on_disk(site, rel) {
+        OnDisk::File { bytes, .. } => bytes,
+        _ => None,
+    }
 }
 
 fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
@@ -210,7 +276,6 @@ fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
     names.sort();
     let mut out = Vec::new();
     for dir in names {
-        let meta_path = site.join(&dir);
         let (metadata_file, wheel_style) = if dir.ends_with(".dist-info") {
             ("METADATA", true)
         } else if dir.ends_with(".egg-info") {
@@ -218,7 +283,7 @@ fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
         } else {
             continue;
         };
-        let Some(text) = read_small(&meta_path.join(metadata_file)) else {
+        let Some(text) = read_small(site, &format!("{dir}/{metadata_file}")) else {
             continue;
         };
         let Some((name, version, version_line)) = name_version(&String::from_utf8_lossy(&text))
@@ -226,12 +291,12 @@ fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
             continue;
         };
         let files = if wheel_style {
-            read_small(&meta_path.join("RECORD"))
+            read_small(site, &format!("{dir}/RECORD"))
                 .map(|t| record_rows(&String::from_utf8_lossy(&t)))
                 .unwrap_or_default()
         } else {
             // Legacy: installed-files.txt, relative to the egg-info directory.
-            read_small(&meta_path.join("installed-files.txt"))
+            read_small(site, &format!("{dir}/installed-files.txt"))
                 .map(|t| {
                     String::from_utf8_lossy(&t)
                         .lines()
@@ -241,7 +306,7 @@ fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
                 })
                 .unwrap_or_default()
         };
-        let direct = read_small(&meta_path.join("direct_url.json"))
+        let direct = read_small(site, &format!("{dir}/direct_url.json"))
             .map(|b| String::from_utf8_lossy(&b).into_owned());
         out.push(Dist {
             name,
@@ -264,8 +329,10 @@ fn normalise(path: &str) -> String {
         match c {
             "" | "." => {}
             ".." => {
-                if parts.pop().is_none() {
+                if parts.last().is_none_or(|p| *p == "..") {
                     parts.push("..");
+                } else {
+                    parts.pop();
                 }
             }
             c => parts.push(c),
@@ -300,8 +367,9 @@ fn unowned_severity(path: &str) -> Option<Severity> {
     }
 }
 
-/// Every file under `dir` (relative paths, `/`-separated), not following links.
-fn walk(dir: &Path) -> Vec<String> {
+/// Every file and link under `dir` (relative paths, `/`-separated), with
+/// the target of each link; links are listed, never followed.
+fn walk(dir: &Path) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -311,10 +379,16 @@ fn walk(dir: &Path) -> Vec<String> {
         for e in rd.flatten() {
             let Ok(t) = e.file_type() else { continue };
             let r = rel.join(e.file_name());
-            if t.is_dir() {
+            let shown = r.to_string_lossy().replace('\\', "/");
+            if t.is_symlink() {
+                let to = std::fs::read_link(e.path())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                out.push((shown, Some(to)));
+            } else if t.is_dir() {
                 stack.push(r);
             } else if t.is_file() {
-                out.push(r.to_string_lossy().replace('\\', "/"));
+                out.push((shown, None));
             }
         }
     }
@@ -368,6 +442,8 @@ pub fn read(root: &Path) -> Result<Installed, EnvError> {
 fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvError> {
     let dists = distributions(site)?;
     let mut owned: BTreeSet<String> = BTreeSet::new();
+    // Metadata directories: everything under them is their distribution's.
+    let mut owned_dirs: BTreeSet<String> = BTreeSet::new();
     for d in &dists {
         let Ok(name) = PackageName::new(&d.name) else {
             continue;
@@ -381,45 +457,73 @@ fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvErr
             },
         );
         pkg.source = d.source.clone();
-        owned.insert(format!("{}/", d.meta_dir));
-        let mut members = Vec::new();
+        owned_dirs.insert(d.meta_dir.clone());
+        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut seen = BTreeSet::new();
         for (path, hash) in &d.files {
             let path = normalise(path);
-            if path.starts_with("..") {
-                continue; // scripts and data outside the site directory
+            if path.starts_with("..") || !seen.insert(path.clone()) {
+                continue; // outside the site directory (scripts), or listed twice
             }
             owned.insert(path.clone());
             let want = scanned(&path);
             if !want && hash.is_none() {
                 continue;
             }
-            let Some(bytes) = read_small(&site.join(&path)) else {
-                continue;
+            let at = |rule: RuleId| {
+                Finding::for_package(rule, &pkg)
+                    .confidence(Confidence::High)
+                    .location(Location {
+                        file: PathBuf::from(format!("{shown}/{path}")),
+                        line: None,
+                        archive: None,
+                        member: None,
+                        member_line: None,
+                    })
+            };
+            let (bytes, digest) = match on_disk(site, &path) {
+                OnDisk::File { bytes, digest } => (bytes, digest),
+                OnDisk::Link(to) => {
+                    if hash.is_some() {
+                        out.findings.push(
+                            at(RuleId::RecordMismatch)
+                                .severity(Severity::High)
+                                .evidence("link-to", to.clone())
+                                .message(format!(
+                                    "{shown}/{path} is now a link to {to}, not the file {} {} installed",
+                                    d.name, d.version
+                                )),
+                        );
+                    }
+                    continue;
+                }
+                OnDisk::Absent => continue,
             };
             if let Some(expected) = hash
-                && record_digest(&bytes) != *expected
+                && digest != *expected
             {
                 out.findings.push(
-                    Finding::for_package(RuleId::RecordMismatch, &pkg)
+                    at(RuleId::RecordMismatch)
                         .severity(Severity::High)
-                        .confidence(Confidence::High)
-                        .location(Location {
-                            file: PathBuf::from(format!("{shown}/{path}")),
-                            line: None,
-                            archive: None,
-                            member: None,
-                            member_line: None,
-                        })
                         .evidence("record", format!("sha256={expected}"))
-                        .evidence("on-disk", format!("sha256={}", record_digest(&bytes)))
+                        .evidence("on-disk", format!("sha256={digest}"))
                         .message(format!(
                             "{shown}/{path} differs from what {} {} installed (its RECORD hash): modified after install",
                             d.name, d.version
                         )),
                 );
             }
-            if want {
-                members.push((path, bytes));
+            match bytes {
+                Some(b) if want => members.push((path, b)),
+                None if want => out.findings.push(
+                    at(RuleId::ArchiveAnomaly)
+                        .severity(Severity::Medium)
+                        .message(format!(
+                            "{shown}/{path} is larger than {} MiB: not scanned",
+                            MAX_FILE >> 20
+                        )),
+                ),
+                _ => {}
             }
         }
         scan_members(Some(&pkg), shown, &d.name, &d.version, &members, out);
@@ -427,12 +531,9 @@ fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvErr
     }
     // Code nobody installed.
     let mut strays: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in walk(site) {
-        if owned.contains(&path)
-            || owned
-                .iter()
-                .any(|o| o.ends_with('/') && path.starts_with(o.as_str()))
-        {
+    for (path, link) in walk(site) {
+        let top = path.split('/').next().unwrap_or("");
+        if owned.contains(&path) || owned_dirs.contains(top) {
             continue;
         }
         let Some(severity) = unowned_severity(&path) else {
@@ -450,10 +551,17 @@ fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvErr
                 .severity(severity)
                 .confidence(Confidence::High)
                 .message(format!(
-                    "{shown}/{path} is in the site directory, but no installed distribution's RECORD lists it"
+                    "{shown}/{path}{} is in the site directory, but no installed distribution's RECORD lists it",
+                    link.as_deref().map(|t| format!(" (a link to {t})")).unwrap_or_default()
                 )),
         );
-        if let Some(bytes) = read_small(&site.join(&path)) {
+        if link.is_some() {
+            continue; // never followed
+        }
+        if let OnDisk::File {
+            bytes: Some(bytes), ..
+        } = on_disk(site, &path)
+        {
             strays.push((path, bytes));
         }
     }

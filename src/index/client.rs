@@ -462,7 +462,11 @@ impl IndexClient {
                                     url: final_url,
                                 });
                             }
-                            Err(e) => (format!("{shown}: {e}"), None, true),
+                            // A body over the cap is over it again: not retried.
+                            Err(e) => {
+                                let again = !e.contains("larger than");
+                                (format!("{shown}: {e}"), None, again)
+                            }
                         }
                     } else {
                         let retryable = status == StatusCode::REQUEST_TIMEOUT

@@ -318,3 +318,83 @@ fn a_new_lockfile_is_all_new_and_an_unknown_revision_is_an_error() {
         "?? requirements-dev.txt"
     );
 }
+
+#[test]
+fn a_package_added_in_an_included_file_is_part_of_the_change() {
+    if !has_git() {
+        eprintln!("skipped: no git on this machine");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(dir.join("deps")).unwrap();
+    std::fs::write(
+        dir.join("requirements.txt"),
+        "-r deps/common.txt\nsix==1.16.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("deps/common.txt"), "idna==3.7\n").unwrap();
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    std::fs::write(dir.join("deps/common.txt"), "idna==3.7\nreqeusts==2.31.0\n").unwrap();
+    git(dir, &["commit", "-q", "-am", "change"]);
+    let (code, out, err) = audit(
+        dir,
+        &[
+            "--diff-base",
+            "HEAD~1",
+            "--format",
+            "json",
+            "requirements.txt",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let diff = &report["diff"];
+    assert_eq!(diff["summary"], "1 added", "{diff}");
+    assert_eq!(diff["changes"][0]["lockfile"], "deps/common.txt");
+    assert_eq!(diff["changes"][0]["line"], 2);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "typosquat" && f["location"]["file"] == "deps/common.txt"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_environment_audited_with_a_diff_base_is_judged_whole() {
+    if !has_git() {
+        eprintln!("skipped: no git on this machine");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    repository(tmp.path());
+    let venv = tmp.path().join("venv");
+    std::fs::create_dir_all(&venv).unwrap();
+    crate::env::environment(&venv);
+    let (_, out, err) = audit(
+        tmp.path(),
+        &[
+            "--diff-base",
+            "HEAD~1",
+            "--format",
+            "json",
+            "--env",
+            "venv",
+            "uv.lock",
+        ],
+    );
+    let report = json(&out);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "record-mismatch"),
+        "{err}\n{report}"
+    );
+}

