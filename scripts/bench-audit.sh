@@ -31,6 +31,11 @@ CUSTOMS=$(realpath "$CUSTOMS")
 work=$(mktemp -d)
 if [[ -z ${KEEP:-} ]]; then trap 'rm -rf "$work"' EXIT; else echo "work: $work" >&2; fi
 json_base="${INDEX_URL%/simple}/pypi"
+# The project's lockfiles record the example index (index.example): a copy
+# records INDEX_URL instead, so the run asks the index being measured.
+copy="$work/$(basename "$lockfile")"
+sed "s#https://index.example/simple#$INDEX_URL#g" "$lockfile" > "$copy"
+lockfile=$copy
 
 timed() { # label cmd... -> "seconds peak-KiB" in $work/label.time; stdout to $work/label.out
   local label=$1
