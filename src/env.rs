@@ -205,6 +205,8 @@ enum OnDisk {
     Absent,
 }
 
+/// `site` is canonical ([`read`] resolves it once), so a file is inside
+/// when its own canonical path starts with it.
 fn on_disk(site: &Path, rel: &str) -> OnDisk {
     // Absolute and drive paths would replace the base when joined.
     if rel.starts_with('/') || rel.starts_with('\\') || rel.contains(':') {
@@ -224,11 +226,7 @@ fn on_disk(site: &Path, rel: &str) -> OnDisk {
         return OnDisk::Absent;
     }
     // A directory on the way may be a link: the file must still be inside.
-    let inside = match (std::fs::canonicalize(site), std::fs::canonicalize(&path)) {
-        (Ok(s), Ok(p)) => p.starts_with(s),
-        _ => false,
-    };
-    if !inside {
+    if !std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(site)) {
         return OnDisk::Absent;
     }
     let Ok(mut f) = std::fs::File::open(&path) else {
@@ -252,7 +250,7 @@ fn on_disk(site: &Path, rel: &str) -> OnDisk {
     }
     OnDisk::File {
         bytes: None,
-        digest: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hasher.finalize()),
+        digest: encode_digest(&hasher.finalize()),
     }
 }
 
@@ -343,11 +341,7 @@ fn normalise(path: &str) -> String {
 
 /// Whether the scanner reads a file: code that runs, and the metadata it uses.
 fn scanned(path: &str) -> bool {
-    let l = path.to_ascii_lowercase();
-    [".py", ".pyw", ".pth", ".sh", ".ps1", ".bat", ".cmd", ".vbs"]
-        .iter()
-        .any(|s| l.ends_with(s))
-        || l.ends_with(".dist-info/wheel")
+    crate::scan::is_text(path) || path.to_ascii_lowercase().ends_with(".dist-info/wheel")
 }
 
 /// Code in a site directory that no distribution owns: `.pth` and the
@@ -408,9 +402,14 @@ fn bundle(members: &[(String, Vec<u8>)]) -> Option<Vec<u8>> {
     w.finish().ok().map(std::io::Cursor::into_inner)
 }
 
-/// The sha256 a RECORD writes: urlsafe base64 without padding.
+/// The sha256 of `bytes` as a RECORD writes it.
 fn record_digest(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
+    encode_digest(&sha2::Sha256::digest(bytes))
+}
+
+/// A digest as a RECORD writes it: urlsafe base64 without padding.
+fn encode_digest(digest: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
 /// Reads the environment at `root`: its distributions and what is installed.
@@ -434,6 +433,8 @@ pub fn read(root: &Path) -> Result<Installed, EnvError> {
                 |n| n.to_string_lossy().to_string(),
             )
         };
+        // Resolved once: every file read must resolve inside it.
+        let site = std::fs::canonicalize(&site).unwrap_or(site);
         read_site(&site, &shown, &mut out)?;
     }
     Ok(out)
@@ -473,13 +474,7 @@ fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvErr
             let at = |rule: RuleId| {
                 Finding::for_package(rule, &pkg)
                     .confidence(Confidence::High)
-                    .location(Location {
-                        file: PathBuf::from(format!("{shown}/{path}")),
-                        line: None,
-                        archive: None,
-                        member: None,
-                        member_line: None,
-                    })
+                    .location(Location::in_file(format!("{shown}/{path}"), None))
             };
             let (bytes, digest) = match on_disk(site, &path) {
                 OnDisk::File { bytes, digest } => (bytes, digest),
@@ -539,13 +534,7 @@ fn read_site(site: &Path, shown: &str, out: &mut Installed) -> Result<(), EnvErr
         let Some(severity) = unowned_severity(&path) else {
             continue;
         };
-        let location = Location {
-            file: PathBuf::from(format!("{shown}/{path}")),
-            line: None,
-            archive: None,
-            member: None,
-            member_line: None,
-        };
+        let location = Location::in_file(format!("{shown}/{path}"), None);
         out.findings.push(
             Finding::at(RuleId::UnownedFile, location)
                 .severity(severity)
@@ -596,13 +585,7 @@ fn scan_members(
         let file = member
             .as_deref()
             .map_or_else(|| shown.to_string(), |m| format!("{shown}/{m}"));
-        let location = Location {
-            file: PathBuf::from(file),
-            line: f.line,
-            archive: None,
-            member: None,
-            member_line: None,
-        };
+        let location = Location::in_file(file, f.line);
         let mut b = match pkg {
             Some(p) => Finding::for_package(f.rule, p).location(location),
             None => Finding::at(f.rule, location),

@@ -254,9 +254,14 @@ pub struct Location {
 impl Location {
     /// A line of a file.
     pub fn line(file: impl Into<PathBuf>, line: u32) -> Self {
+        Self::in_file(file, Some(line))
+    }
+
+    /// A file, at a line when one is known (not inside an archive).
+    pub fn in_file(file: impl Into<PathBuf>, line: Option<u32>) -> Self {
         Self {
             file: file.into(),
-            line: Some(line),
+            line,
             archive: None,
             member: None,
             member_line: None,

@@ -34,7 +34,7 @@ pub struct ArchiveScan {
 pub struct RulesError(pub String);
 
 /// Text members worth reading: code that runs. Type stubs (`.pyi`) never do.
-fn is_text(path: &str) -> bool {
+pub(crate) fn is_text(path: &str) -> bool {
     let l = path.to_ascii_lowercase();
     [".py", ".pyw", ".pth", ".sh", ".ps1", ".bat", ".cmd", ".vbs"]
         .iter()

@@ -13,7 +13,7 @@ use sha2::Digest;
 use super::release::ReleaseView;
 use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
 use crate::index::{Answer, FileFacts, IndexClient};
-use crate::package::{Package, PackageName, SourceKind};
+use crate::package::{ArtifactKind, Package, PackageName, SourceKind};
 use crate::scan::{Limits, MemberFinding, scan_bytes};
 
 /// The findings of one archive, by member.
@@ -84,14 +84,6 @@ fn universal_wheel(filename: &str) -> bool {
         if *platform == "any" && *abi == "none" && python.split('.').any(|t| t.starts_with("py3")))
 }
 
-/// Whether a file is an sdist (not a wheel, not an egg).
-fn is_sdist(filename: &str) -> bool {
-    let l = filename.to_ascii_lowercase();
-    [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar"]
-        .iter()
-        .any(|s| l.ends_with(s))
-}
-
 /// The sdists [`select`] leaves out: a pure wheel of the release is locked,
 /// so pip and uv install it and never build the sdist.
 pub fn sdists_not_built<'a>(files: &[&'a FileFacts]) -> Vec<&'a FileFacts> {
@@ -100,7 +92,7 @@ pub fn sdists_not_built<'a>(files: &[&'a FileFacts]) -> Vec<&'a FileFacts> {
     }
     files
         .iter()
-        .filter(|f| is_sdist(&f.filename))
+        .filter(|f| ArtifactKind::from_filename(&f.filename) == ArtifactKind::Sdist)
         .copied()
         .collect()
 }
