@@ -7,6 +7,18 @@ use std::process::Command;
 use crate::common::root;
 use crate::server::Server;
 
+/// The Action's run step (`scripts/action-run.sh`) run in `dir` with a
+/// clean environment: `PATH` and the test's customs binary, nothing else.
+fn step(dir: impl AsRef<std::path::Path>) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/action-run.sh"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"));
+    cmd
+}
+
 fn outputs(path: &std::path::Path) -> HashMap<String, String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -32,12 +44,7 @@ fn the_action_step_writes_outputs_reports_and_the_summary() {
     let gh_out = tmp.path().join("output");
     let summary = tmp.path().join("summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
-    let status = Command::new("bash")
-        .arg(root().join("scripts/action-run.sh"))
-        .current_dir(&ws)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+    let status = step(&ws)
         .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
         .env("CUSTOMS_AS_OF", "2026-09-18T00:00:00Z")
         .env("PIP_INDEX_URL", server.index_url())
@@ -83,12 +90,7 @@ fn the_action_step_writes_outputs_reports_and_the_summary() {
 fn the_action_step_reports_errors_as_a_verdict() {
     let tmp = tempfile::tempdir().unwrap();
     let gh_out = tmp.path().join("output");
-    let status = Command::new("bash")
-        .arg(root().join("scripts/action-run.sh"))
-        .current_dir(tmp.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+    let status = step(tmp.path())
         .env("RUNNER_TEMP", tmp.path())
         .env("GITHUB_OUTPUT", &gh_out)
         .env("INPUT_PATHS", "missing.lock")
@@ -107,12 +109,7 @@ fn the_action_step_masks_index_credentials_before_running() {
     let url = server
         .index_url()
         .replace("http://", "http://_json_key_base64:url-S3cret-99==@");
-    let status = Command::new("bash")
-        .arg(root().join("scripts/action-run.sh"))
-        .current_dir(tmp.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+    let status = step(tmp.path())
         .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
         .env("PIP_INDEX_URL", &url)
         .env("UV_INDEX_INTERNAL_PASSWORD", "uv-S3cret-77")
@@ -154,12 +151,7 @@ fn the_action_step_judges_the_change_since_the_diff_base() {
     crate::diff::repository(&ws);
     let gh_out = tmp.path().join("output");
     let summary = tmp.path().join("summary.md");
-    let status = Command::new("bash")
-        .arg(root().join("scripts/action-run.sh"))
-        .current_dir(&ws)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CUSTOMS_BIN", env!("CARGO_BIN_EXE_customs"))
+    let status = step(&ws)
         .env("CUSTOMS_CACHE_DIR", tmp.path().join("cache"))
         .env("CUSTOMS_AS_OF", "2026-09-18T00:00:00Z")
         .env("PIP_INDEX_URL", server.index_url())

@@ -84,3 +84,22 @@ pub fn targz_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     tar.into_inner().unwrap().finish().unwrap()
 }
+
+/// Asserts that `sarif` validates against the official SARIF 2.1.0 schema
+/// (from `../shared`); says it was skipped when `../shared` is absent.
+pub fn assert_valid_sarif(sarif: &serde_json::Value) {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared not found, SARIF not validated against the official schema");
+        return;
+    };
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared.join("schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
