@@ -16,6 +16,7 @@ mod env;
 mod faults;
 mod generated;
 mod index;
+mod install;
 mod inventory;
 mod malformed;
 mod policy;

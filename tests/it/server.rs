@@ -28,6 +28,16 @@ impl Reply {
         }
     }
 
+    /// A 200 with a binary body.
+    pub fn bytes(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/octet-stream".into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
     pub fn status(status: u16) -> Self {
         Self {
             status,
