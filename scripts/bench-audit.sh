@@ -16,7 +16,8 @@
 #   - warm: the same audit again on the same cache.
 # LOCKFILE defaults to testdata/lockfiles/uv/large/uv.lock. Knobs:
 # CUSTOMS=/path/to/customs (skip the build), STREAMS (curl's parallel
-# streams, 16).
+# streams, 16), RANGE_READS_OVER=SIZE (the scan reads wheels above SIZE by
+# range requests: the bytes fetched are printed next to those wheels' size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${INDEX_URL:?set INDEX_URL to a Simple index URL, e.g. https://host/simple}"
@@ -36,6 +37,8 @@ json_base="${INDEX_URL%/simple}/pypi"
 copy="$work/$(basename "$lockfile")"
 sed "s#https://index.example/simple#$INDEX_URL#g" "$lockfile" > "$copy"
 lockfile=$copy
+ranged=()
+if [[ -n ${RANGE_READS_OVER:-} ]]; then ranged=(--range-reads-over "$RANGE_READS_OVER"); fi
 
 timed() { # label cmd... -> "seconds peak-KiB" in $work/label.time; stdout to $work/label.out
   local label=$1
@@ -71,9 +74,9 @@ pins=$(grep -c '^url = ".*/json"' "$work/docs.cfg" || true)
 
 # --- archives: cold audit with the scan, then curl of the archives it read.
 timed cold "$CUSTOMS" audit --no-advisories --no-config --index-url "$INDEX_URL" \
-  --cache-dir "$work/cache" --format json "$lockfile"
+  --cache-dir "$work/cache" --format json "${ranged[@]}" "$lockfile"
 timed warm "$CUSTOMS" audit --no-advisories --no-config --index-url "$INDEX_URL" \
-  --cache-dir "$work/cache" --format json "$lockfile"
+  --cache-dir "$work/cache" --format json "${ranged[@]}" "$lockfile"
 python3 - "$work/cold.out" "$json_base" "$work/files.cfg" <<'EOF' > "$work/files.sizes"
 import concurrent.futures as cf, json, sys, urllib.parse, urllib.request
 report, pypi, cfg = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
@@ -120,3 +123,14 @@ printf '| warm, with the scan | %.2f s (%.0fx faster than cold) | | | %s MB |\n'
   "$warm_s" "$(echo "$cold_s / $warm_s" | bc -l)" $((warm_kb / 1024))
 printf '\nArchives read by the scan: %s MB of the %s MB the locked releases have.\n' \
   "$(mb "$read_bytes")" "$(mb "$total_bytes")"
+if [[ ${#ranged[@]} -gt 0 ]]; then
+  python3 - "$work/cold.out" <<'EOF'
+import json, re, sys
+report = json.load(open(sys.argv[1]))
+n = got = of = 0.0
+for p in report["packages"]:
+    for m in re.finditer(r"read by range requests \(([\d.]+) MiB of ([\d.]+) MiB", (p.get("scan") or {}).get("reason") or ""):
+        n, got, of = n + 1, got + float(m.group(1)), of + float(m.group(2))
+print(f"Wheels read by range requests: {int(n)}, {got:.0f} MB fetched of their {of:.0f} MB.")
+EOF
+fi

@@ -28,6 +28,7 @@ pub mod provenance_missing;
 pub mod provenance_regressed;
 pub mod pth_startup_hook;
 pub mod publisher_changed;
+pub mod ranged;
 pub mod record_mismatch;
 pub mod release;
 pub mod release_missing;

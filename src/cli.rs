@@ -163,6 +163,13 @@ pub struct ReportArgs {
     /// wheel and never build the sdist, so by default it is not scanned).
     #[arg(long)]
     pub scan_sdists: bool,
+    /// Read wheels larger than SIZE (e.g. `100MB`, `1GiB`) by HTTP range requests: only the
+    /// central directory, the members the scanner reads and the first bytes of the others are
+    /// downloaded. Each member read is verified by the wheel's RECORD and its CRC instead of the
+    /// whole file by its sha256; a wheel without RECORD, or disagreeing with it, or a server
+    /// without range support, is read whole. Off by default.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, env = "CUSTOMS_RANGE_READS_OVER")]
+    pub range_reads_over: Option<u64>,
     /// Skip the provenance checks (PEP 740 attestations): no Simple API or Integrity API requests.
     #[arg(long)]
     pub no_provenance: bool,
@@ -234,4 +241,54 @@ pub struct AuditArgs {
     /// Reporting options.
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// A size: bytes, or a number with `KB`, `MB`, `GB` (powers of 1000) or
+/// `KiB`, `MiB`, `GiB` (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 100MB, 1GiB, 5000000)"))?;
+    let bytes = value * factor;
+    if !(1.0..=1e15).contains(&bytes) {
+        return Err(format!("`{text}` is not a size between 1 byte and 1 PB"));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_decimal_and_binary_units() {
+        assert_eq!(parse_size("5000000"), Ok(5_000_000));
+        assert_eq!(parse_size("100MB"), Ok(100_000_000));
+        assert_eq!(parse_size("1.5 GiB"), Ok(1_610_612_736));
+        assert_eq!(parse_size("64kib"), Ok(65_536));
+        assert!(parse_size("ten MB").is_err());
+        assert!(parse_size("10 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("").is_err());
+    }
 }

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use sha2::Digest;
 
 use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
@@ -146,28 +145,6 @@ fn name_version(text: &str) -> Option<(String, String, u32)> {
     Some((name?, version, line))
 }
 
-/// RECORD rows: path and the sha256 given (CSV, the path quoted when it has a comma).
-fn record_rows(text: &str) -> Vec<(String, Option<String>)> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|line| {
-            let (path, rest) = if let Some(stripped) = line.strip_prefix('"') {
-                let end = stripped.find("\",")?;
-                (stripped[..end].replace("\"\"", "\""), &stripped[end + 2..])
-            } else {
-                let (p, r) = line.split_once(',')?;
-                (p.to_string(), r)
-            };
-            let hash = rest
-                .split(',')
-                .next()
-                .and_then(|h| h.strip_prefix("sha256="))
-                .map(str::to_string);
-            Some((path, hash))
-        })
-        .collect()
-}
-
 /// Where a distribution came from, by its `direct_url.json` (PEP 610).
 fn source_of(direct_url: Option<&str>) -> Source {
     let Some(doc) = direct_url.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
@@ -237,7 +214,7 @@ fn on_disk(site: &Path, rel: &str) -> OnDisk {
         if std::io::Read::read_to_end(&mut f, &mut bytes).is_err() {
             return OnDisk::Absent;
         }
-        let digest = record_digest(&bytes);
+        let digest = crate::scan::record::digest(&bytes);
         return OnDisk::File {
             bytes: Some(bytes),
             digest,
@@ -250,7 +227,7 @@ fn on_disk(site: &Path, rel: &str) -> OnDisk {
     }
     OnDisk::File {
         bytes: None,
-        digest: encode_digest(&hasher.finalize()),
+        digest: crate::scan::record::encode_digest(&hasher.finalize()),
     }
 }
 
@@ -290,7 +267,7 @@ fn distributions(site: &Path) -> Result<Vec<Dist>, EnvError> {
         };
         let files = if wheel_style {
             read_small(site, &format!("{dir}/RECORD"))
-                .map(|t| record_rows(&String::from_utf8_lossy(&t)))
+                .map(|t| crate::scan::record::rows(&String::from_utf8_lossy(&t)))
                 .unwrap_or_default()
         } else {
             // Legacy: installed-files.txt, relative to the egg-info directory.
@@ -400,16 +377,6 @@ fn bundle(members: &[(String, Vec<u8>)]) -> Option<Vec<u8>> {
         w.write_all(data).ok()?;
     }
     w.finish().ok().map(std::io::Cursor::into_inner)
-}
-
-/// The sha256 of `bytes` as a RECORD writes it.
-fn record_digest(bytes: &[u8]) -> String {
-    encode_digest(&sha2::Sha256::digest(bytes))
-}
-
-/// A digest as a RECORD writes it: urlsafe base64 without padding.
-fn encode_digest(digest: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
 /// Reads the environment at `root`: its distributions and what is installed.

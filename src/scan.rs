@@ -5,7 +5,9 @@
 pub mod analyze;
 pub mod archive;
 pub mod python;
+pub mod record;
 pub mod rules;
+pub mod sparse;
 pub mod words;
 
 use sha2::Digest as _;
@@ -26,6 +28,8 @@ pub struct ArchiveScan {
     /// What was not scanned and why (caps, corruption, unreadable nested
     /// archives): the package's scan status is `unknown` when not empty.
     pub gaps: Vec<String>,
+    /// A wheel's members against its own RECORD.
+    pub record: record::RecordCheck,
 }
 
 /// The scanner could not run at all (its embedded rules failed to compile).
@@ -175,6 +179,12 @@ struct Collector<'q> {
     /// in all); other members a runner names are read again when needed.
     texts: std::collections::BTreeMap<String, Vec<u8>>,
     kept: usize,
+    /// The archive's own `*.dist-info/RECORD`, if any.
+    record: Option<Vec<u8>>,
+    /// Every file member of the archive itself (not of nested ones).
+    paths: Vec<String>,
+    /// (path, RECORD-style sha256) of the archive's own members read whole.
+    digests: Vec<(String, String)>,
 }
 
 impl Collector<'_> {
@@ -186,6 +196,15 @@ impl Collector<'_> {
             self.is_wheel = true;
         }
         if depth == 0 {
+            self.paths.push(m.path.clone());
+            if let Some(data) = m.data.as_deref()
+                && data.len() as u64 == m.size
+            {
+                self.digests.push((m.path.clone(), record::digest(data)));
+                if record::is_record(&m.path) {
+                    self.record = Some(data.to_vec());
+                }
+            }
             let parts: Vec<&str> = m.path.split('/').filter(|c| !c.is_empty()).collect();
             for (i, c) in parts.iter().enumerate() {
                 if let Some(stem) = c.strip_suffix(".py") {
@@ -564,6 +583,12 @@ fn runs_and_calls(analysed: &mut [(Job, Analysed)]) -> (Runs, Called) {
     (runs, called)
 }
 
+/// Members the scanner reads whole (of the others, only the head): text
+/// that runs, the wheel's `WHEEL` and `RECORD`, and archives inside.
+pub fn wanted_whole(path: &str) -> bool {
+    is_text(path) || path.ends_with("/WHEEL") || record::is_record(path) || is_nested_archive(path)
+}
+
 /// Shell, PowerShell and batch scripts: nothing runs them on install or
 /// import unless the package's own code names them.
 const SCRIPTS: &[&str] = &[".sh", ".ps1", ".bat", ".cmd", ".vbs"];
@@ -577,15 +602,28 @@ pub fn scan_bytes(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ArchiveScan, RulesError> {
-    // Every member is parsed on this one thread (and its workers), not on a
-    // thread of its own.
-    python::on_big_stack(|| scan_here(filename, bytes, limits))
+    scan_source(filename, archive::Source::Bytes(bytes), limits)
 }
 
-fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveScan, RulesError> {
+/// [`scan_bytes`] of an archive in memory or a wheel read by ranges.
+pub fn scan_source(
+    filename: &str,
+    source: archive::Source<'_>,
+    limits: &Limits,
+) -> Result<ArchiveScan, RulesError> {
+    // Every member is parsed on this one thread (and its workers), not on a
+    // thread of its own.
+    python::on_big_stack(|| scan_here(filename, source, limits))
+}
+
+fn scan_here(
+    filename: &str,
+    source: archive::Source<'_>,
+    limits: &Limits,
+) -> Result<ArchiveScan, RulesError> {
     let rules = rules::rules().map_err(RulesError)?;
     let queue = JobQueue::default();
-    let (contents, c) = read_and_analyze(rules, &queue, || read_members(bytes, limits, &queue));
+    let (contents, c) = read_and_analyze(rules, &queue, || read_members(source, limits, &queue));
     let Collector {
         pth,
         binaries,
@@ -595,6 +633,9 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
         modules: own_modules,
         mut scripts,
         mut texts,
+        record,
+        paths,
+        digests,
         ..
     } = c;
     let mut analysed = queue.finish();
@@ -616,7 +657,13 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
         incomplete: contents.incomplete,
         gaps: contents.gaps.clone(),
         findings,
+        record: record::RecordCheck::default(),
     };
+    if is_wheel {
+        let (summary, disagreements) = record::check(record.as_deref(), &paths, &digests);
+        out.record = summary;
+        out.findings.extend(disagreements);
+    }
     for a in &contents.anomalies {
         // Odd but harmless entries (test fixtures that are archives, links that
         // stay inside the archive) are recorded without noise; dangerous ones are high.
@@ -672,7 +719,7 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
             let base = p.rsplit('/').next().unwrap_or(p);
             missing.iter().any(|m| m == base)
         };
-        archive::read(bytes, limits, &wanted, &mut |m| {
+        archive::read_source(source, limits, &wanted, &mut |m| {
             if let Some(data) = m.data
                 && data.len() <= KEEP_EACH
             {
@@ -767,13 +814,13 @@ fn scan_here(filename: &str, bytes: &[u8], limits: &Limits) -> Result<ArchiveSca
 /// analysis as they stream by; top-level modules are queued last, once the
 /// `.pth` files that may import them are known.
 fn read_members<'q>(
-    bytes: &[u8],
+    source: archive::Source<'_>,
     limits: &Limits,
     queue: &'q JobQueue,
 ) -> (archive::Contents, Collector<'q>) {
     // Text members and nested archives are read in full; of the rest only
     // the head (for magic numbers).
-    let keep = |p: &str| is_text(p) || p.ends_with("/WHEEL") || is_nested_archive(p);
+    let keep = |p: &str| wanted_whole(p);
     let mut c = Collector {
         pth: Vec::new(),
         deferred: Vec::new(),
@@ -788,8 +835,11 @@ fn read_members<'q>(
         texts: std::collections::BTreeMap::new(),
         kept: 0,
         seen: 0,
+        record: None,
+        paths: Vec::new(),
+        digests: Vec::new(),
     };
-    let mut contents = archive::read(bytes, limits, &keep, &mut |m| c.member(m, "", 0));
+    let mut contents = archive::read_source(source, limits, &keep, &mut |m| c.member(m, "", 0));
     let mut opened = 0usize;
     while let Some((path, data, depth, size)) = c.nested.pop() {
         // Test fixtures are often broken or hostile archives on purpose

@@ -207,6 +207,7 @@ pub(super) fn release_checks(
         all_wheels: args.scan_all_wheels,
         sdists: args.scan_sdists,
         cache_root: cache_root(args),
+        range_reads_over: args.range_reads_over,
     };
     let (scan_findings, scans) = runtime.block_on(checks::archives::scan_all(
         &client,

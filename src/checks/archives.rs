@@ -32,6 +32,8 @@ pub struct ScanSettings {
     pub sdists: bool,
     /// Where verdicts are cached (`None`: no cache).
     pub cache_root: Option<PathBuf>,
+    /// Wheels larger than this are read by HTTP ranges (`None`: never).
+    pub range_reads_over: Option<u64>,
 }
 
 /// What happened to a package's archives.
@@ -140,19 +142,43 @@ pub fn select<'a>(
         .collect()
 }
 
-fn cache_path(root: &Path, sha256: &str) -> PathBuf {
-    root.join("scan-v1")
-        .join(format!("{sha256}-{}.json", crate::scan::rules::version()))
+/// How the bytes behind a verdict were verified.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verified {
+    /// The whole file, by its sha256.
+    Whole,
+    /// Read by ranges: each member read, by the wheel's RECORD.
+    Record,
 }
 
-fn cached(root: Option<&Path>, sha256: &str) -> Option<Vec<(Option<String>, MemberFinding)>> {
-    let bytes = std::fs::read(cache_path(root?, sha256)).ok()?;
+fn cache_path(root: &Path, sha256: &str, verified: Verified) -> PathBuf {
+    let how = match verified {
+        Verified::Whole => "",
+        Verified::Record => "-ranges",
+    };
+    root.join("scan-v1").join(format!(
+        "{sha256}-{}{how}.json",
+        crate::scan::rules::version()
+    ))
+}
+
+fn cached(
+    root: Option<&Path>,
+    sha256: &str,
+    verified: Verified,
+) -> Option<Vec<(Option<String>, MemberFinding)>> {
+    let bytes = std::fs::read(cache_path(root?, sha256, verified)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-fn store(root: Option<&Path>, sha256: &str, findings: &[(Option<String>, MemberFinding)]) {
+fn store(
+    root: Option<&Path>,
+    sha256: &str,
+    verified: Verified,
+    findings: &[(Option<String>, MemberFinding)],
+) {
     let Some(root) = root else { return };
-    let path = cache_path(root, sha256);
+    let path = cache_path(root, sha256, verified);
     if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(findings)) {
         let _ = std::fs::create_dir_all(dir);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -163,9 +189,14 @@ fn store(root: Option<&Path>, sha256: &str, findings: &[(Option<String>, MemberF
 }
 
 enum FileOutcome {
-    /// Scanned: the findings, and what could not be scanned (caps,
-    /// corruption), which makes the package's scan status unknown.
-    Findings(Vec<(Option<String>, MemberFinding)>, Vec<String>),
+    /// Scanned: the findings, what could not be scanned (caps, corruption),
+    /// which makes the package's scan status unknown, and a note for the
+    /// status (how the file was read, when not whole).
+    Findings(
+        Vec<(Option<String>, MemberFinding)>,
+        Vec<String>,
+        Option<String>,
+    ),
     /// Deliberately not scanned (too large); the rest of the release was.
     Skipped(String),
     Mismatch {
@@ -225,18 +256,65 @@ async fn one_file(
             file.filename
         ));
     };
-    if let Some(hit) = cached(settings.cache_root.as_deref(), &index_sha) {
-        return FileOutcome::Findings(hit, Vec::new());
+    let cache_root = settings.cache_root.as_deref();
+    if let Some(hit) = cached(cache_root, &index_sha, Verified::Whole) {
+        return FileOutcome::Findings(hit, Vec::new(), None);
     }
-    if file.size.is_some_and(|s| s > MAX_DOWNLOAD as u64) {
-        return FileOutcome::Skipped(format!(
+    let by_ranges = file.filename.ends_with(".whl")
+        && settings
+            .range_reads_over
+            .is_some_and(|over| file.size.is_some_and(|s| s > over));
+    let mut note = None;
+    if by_ranges && let Some(hit) = cached(cache_root, &index_sha, Verified::Record) {
+        return FileOutcome::Findings(
+            hit,
+            Vec::new(),
+            Some(format!(
+                "{}: the verdict of an earlier read by range requests (verified by RECORD, not by the file's sha256)",
+                file.filename
+            )),
+        );
+    }
+    let too_large = |note: Option<String>| {
+        let skipped = format!(
             "{} not scanned: larger than {} MiB",
             file.filename,
             MAX_DOWNLOAD >> 20
-        ));
+        );
+        FileOutcome::Skipped(match note {
+            Some(n) => format!("{n}; {skipped}"),
+            None => skipped,
+        })
+    };
+    let over_cap = file.size.is_some_and(|s| s > MAX_DOWNLOAD as u64);
+    if over_cap && !by_ranges {
+        return too_large(None);
     }
     if client.config().offline {
         return FileOutcome::Unknown(format!("{}: offline, and no cached verdict", file.filename));
+    }
+    if by_ranges && let Some(len) = file.size {
+        match by_range(client, file, len, budget).await {
+            Ok(read) => {
+                store(
+                    cache_root,
+                    &index_sha,
+                    Verified::Record,
+                    &read.scan.findings,
+                );
+                let said = read.note(&file.filename, len);
+                return FileOutcome::Findings(read.scan.findings, Vec::new(), Some(said));
+            }
+            Err(why) => {
+                note = Some(format!(
+                    "{}: not read by ranges ({why}), so read whole",
+                    file.filename
+                ));
+            }
+        }
+    }
+    if over_cap {
+        return too_large(note);
     }
     // Held until the scan is done; a closed semaphore cannot happen (the
     // budget is never closed), so an error just means no wait.
@@ -259,13 +337,42 @@ async fn one_file(
         Ok(Ok(result)) => {
             // Only complete verdicts are kept: a scan with gaps is retried.
             if result.gaps.is_empty() {
-                store(settings.cache_root.as_deref(), &index_sha, &result.findings);
+                store(cache_root, &index_sha, Verified::Whole, &result.findings);
             }
-            FileOutcome::Findings(result.findings, result.gaps)
+            FileOutcome::Findings(result.findings, result.gaps, note)
         }
         Ok(Err(e)) => FileOutcome::Unknown(e.to_string()),
         Err(e) => FileOutcome::Unknown(format!("{}: the scan failed: {e}", file.filename)),
     }
+}
+
+/// Bytes of a wheel read by ranges that the budget counts as held (the
+/// ranges fetched are a small part of such a wheel).
+const RANGE_HELD: u64 = 16 * 1024 * 1024;
+
+/// Scans a wheel by range requests, on a blocking thread.
+async fn by_range(
+    client: &IndexClient,
+    file: &FileFacts,
+    len: u64,
+    budget: &Budget,
+) -> Result<super::ranged::RangeRead, String> {
+    let _held = budget
+        .bytes
+        .acquire_many(Budget::share(Some(len.min(RANGE_HELD))))
+        .await;
+    // The requests do not hold a scan's place: only the scan does.
+    let (client, url) = (client.clone(), file.url.clone());
+    let handle = tokio::runtime::Handle::current();
+    let sparse =
+        tokio::task::spawn_blocking(move || super::ranged::fetch(client, handle, url, len))
+            .await
+            .map_err(|e| format!("the range read failed: {e}"))??;
+    let _scanning = budget.scans.acquire().await;
+    let name = file.filename.clone();
+    tokio::task::spawn_blocking(move || super::ranged::scan(&sparse, &name))
+        .await
+        .map_err(|e| format!("the scan failed: {e}"))?
 }
 
 /// Rules whose appearance in a new release is worth comparing with the previous one.
@@ -722,13 +829,21 @@ pub async fn scan_all(
     for (i, file, outcome) in results {
         let pkg = &packages[i];
         match outcome {
-            FileOutcome::Findings(mut list, gaps) => {
+            FileOutcome::Findings(mut list, gaps, note) => {
+                if let Some(note) = note
+                    && let Some(s) = statuses.get_mut(i)
+                {
+                    s.reason = Some(match s.reason.take() {
+                        Some(r) => format!("{r}; {note}"),
+                        None => note,
+                    });
+                }
                 // Behaviour that the previous release did not have is the
                 // compromised-maintainer pattern: compare with it.
                 if list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule))
                     && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
                     && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
-                    && let FileOutcome::Findings(prev, _) =
+                    && let FileOutcome::Findings(prev, ..) =
                         one_file(client, &prev_file, None, settings, budget).await
                 {
                     let layouts = (

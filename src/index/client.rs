@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, HeaderMap, IF_NONE_MATCH, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_RANGE, ETAG, HeaderMap, IF_NONE_MATCH, RANGE,
+    RETRY_AFTER,
+};
 use url::Url;
 
 use super::cache::{self, Cache, Entry};
@@ -131,6 +134,20 @@ enum Fetched {
         headers: HeaderMap,
     },
     NotFound,
+}
+
+/// Why a range read did not give the bytes asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    /// The server answers ranges with the whole file (it ignores `Range`).
+    #[error("{0}: the server ignores range requests (it answered HTTP 200 with the whole file)")]
+    Ignored(String),
+    /// The answer is not the range asked for (`Content-Range` or length).
+    #[error("{0}")]
+    Wrong(String),
+    /// The request failed (network, HTTP error).
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl IndexClient {
@@ -410,6 +427,22 @@ impl IndexClient {
         simple: bool,
         cap: usize,
     ) -> Result<Fetched, String> {
+        self.get_with(url, etag, simple, cap, None)
+            .await?
+            .ok_or_else(|| format!("{}: unexpected answer", crate::redact::url(url.as_str())))
+    }
+
+    /// [`get`](Self::get), optionally of the bytes `first..=last` only;
+    /// `Ok(None)` when a range was asked for and the server answered with
+    /// the whole file (HTTP 200; its body is not read).
+    async fn get_with(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        simple: bool,
+        cap: usize,
+        range: Option<(u64, u64)>,
+    ) -> Result<Option<Fetched>, String> {
         let mut attempt = 0u32;
         // User info in a URL (a file URL an index gave) is sent as a header,
         // never shown; else the host's own credentials, if any.
@@ -441,6 +474,12 @@ impl IndexClient {
             if let Some(tag) = etag {
                 req = req.header(IF_NONE_MATCH, tag);
             }
+            if let Some((first, last)) = range {
+                // Ranges count bytes of the file itself, never of an encoding.
+                req = req
+                    .header(RANGE, format!("bytes={first}-{last}"))
+                    .header(ACCEPT_ENCODING, "identity");
+            }
             // A failure: (reason, Retry-After, worth retrying).
             let (reason, wait, retryable) = match req.send().await {
                 Ok(resp) => {
@@ -448,19 +487,25 @@ impl IndexClient {
                     let headers = resp.headers().clone();
                     let final_url = resp.url().clone();
                     if status == StatusCode::NOT_MODIFIED {
-                        return Ok(Fetched::NotModified { headers });
+                        return Ok(Some(Fetched::NotModified { headers }));
                     }
                     if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
-                        return Ok(Fetched::NotFound);
+                        return Ok(Some(Fetched::NotFound));
+                    }
+                    if range.is_some()
+                        && status.is_success()
+                        && status != StatusCode::PARTIAL_CONTENT
+                    {
+                        return Ok(None);
                     }
                     if status.is_success() {
                         match read_capped(resp, cap).await {
                             Ok(body) => {
-                                return Ok(Fetched::Ok {
+                                return Ok(Some(Fetched::Ok {
                                     body,
                                     headers,
                                     url: final_url,
-                                });
+                                }));
                             }
                             // A body over the cap is over it again: not retried.
                             Err(e) => {
@@ -551,6 +596,74 @@ impl IndexClient {
             Fetched::NotModified { .. } => Err(format!("{shown}: unexpected 304")),
         }
     }
+}
+
+impl IndexClient {
+    /// The bytes `first..=last` of a file of `total` bytes, by an HTTP range
+    /// request. The answer must be exactly that range: HTTP 206, a
+    /// `Content-Range` naming the same bytes of a file of the same length,
+    /// and a body of that length. Anything else is refused, never used.
+    pub async fn range(
+        &self,
+        url: &str,
+        first: u64,
+        last: u64,
+        total: u64,
+    ) -> Result<Vec<u8>, RangeError> {
+        let shown = crate::redact::url(url);
+        if self.config.offline {
+            return Err(RangeError::Failed(format!("{shown}: offline")));
+        }
+        let parsed = Url::parse(url)
+            .map_err(|e| RangeError::Failed(format!("`{shown}` is not a URL: {e}")))?;
+        if first > last || last >= total {
+            return Err(RangeError::Wrong(format!(
+                "{shown}: bytes {first}-{last} are not inside a file of {total} bytes"
+            )));
+        }
+        let want = last - first + 1;
+        let cap = usize::try_from(want)
+            .map_err(|_| RangeError::Failed(format!("{shown}: range too large")))?;
+        let fetched = self
+            .get_with(&parsed, None, false, cap, Some((first, last)))
+            .await
+            .map_err(RangeError::Failed)?;
+        let (body, headers) = match fetched {
+            None => return Err(RangeError::Ignored(shown)),
+            Some(Fetched::Ok { body, headers, .. }) => (body, headers),
+            Some(Fetched::NotFound) => {
+                return Err(RangeError::Failed(format!("{shown}: HTTP 404")));
+            }
+            Some(Fetched::NotModified { .. }) => {
+                return Err(RangeError::Failed(format!("{shown}: unexpected 304")));
+            }
+        };
+        let said = header(&headers, CONTENT_RANGE).unwrap_or_default();
+        if parse_content_range(&said) != Some((first, last, total)) {
+            return Err(RangeError::Wrong(format!(
+                "{shown}: asked for bytes {first}-{last}/{total}, the server says it sent `{said}`"
+            )));
+        }
+        if body.len() as u64 != want {
+            return Err(RangeError::Wrong(format!(
+                "{shown}: asked for {want} bytes ({first}-{last}), the server sent {}",
+                body.len()
+            )));
+        }
+        Ok(body)
+    }
+}
+
+/// `bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4); an unknown total (`*`) is no answer.
+fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    Some((
+        first.trim().parse().ok()?,
+        last.trim().parse().ok()?,
+        total.trim().parse().ok()?,
+    ))
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -124,7 +124,16 @@ pub fn read(
                 "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
             );
         }
-        Some(Kind::Zip) => out.decompressed = read_zip(bytes, limits, keep, on_member, &mut out),
+        Some(Kind::Zip) => {
+            out.decompressed = read_zip(
+                std::io::Cursor::new(bytes),
+                bytes.len() as u64,
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            );
+        }
         Some(Kind::TarGz) => {
             out.decompressed = read_tar(
                 flate2::read::GzDecoder::new(bytes),
@@ -150,6 +159,37 @@ pub fn read(
         }
     }
     out
+}
+
+/// Where an archive's bytes are: all in memory, or a zip read by ranges.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Bytes(&'a [u8]),
+    Ranges(&'a super::sparse::Sparse),
+}
+
+/// [`read`] from either source (a ranged one is always a zip).
+pub fn read_source(
+    source: Source<'_>,
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+    on_member: &mut dyn FnMut(Member),
+) -> Contents {
+    match source {
+        Source::Bytes(bytes) => read(bytes, limits, keep, on_member),
+        Source::Ranges(sparse) => {
+            let mut out = Contents::default();
+            out.decompressed = read_zip(
+                sparse.cursor(),
+                sparse.len(),
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            );
+            out
+        }
+    }
 }
 
 /// Checks a member path: absolute paths and `..` components escape the target.
@@ -389,8 +429,9 @@ fn link_escapes(path: &str, target: &str, hard: bool) -> bool {
     false
 }
 
-fn read_zip(
-    bytes: &[u8],
+fn read_zip<R: Read + std::io::Seek>(
+    reader: R,
+    compressed: u64,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
     on_member: &mut dyn FnMut(Member),
@@ -398,10 +439,10 @@ fn read_zip(
 ) -> u64 {
     let mut budget = Budget {
         limits,
-        compressed: bytes.len() as u64,
+        compressed,
         total: limits.spent,
     };
-    let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+    let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
             fail(out, format!("unreadable zip: {e}"));

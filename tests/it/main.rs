@@ -21,6 +21,7 @@ mod inventory;
 mod malformed;
 mod policy;
 mod provenance;
+mod ranges;
 mod report;
 mod rules;
 mod scan;

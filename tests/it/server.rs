@@ -16,6 +16,20 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Sleep before answering.
     pub delay: Duration,
+    /// How a `Range` request is answered.
+    pub ranges: Ranges,
+}
+
+/// How the server answers a `Range: bytes=A-B` (or `bytes=-N`) request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ranges {
+    /// Ignored: 200 with the whole body (many servers).
+    Ignore,
+    /// 206 with the bytes asked for and a true `Content-Range`.
+    Honour,
+    /// 206 with the bytes asked for, but a `Content-Range` that names
+    /// other bytes (one further on).
+    LieInHeader,
 }
 
 impl Reply {
@@ -25,6 +39,7 @@ impl Reply {
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            ranges: Ranges::Ignore,
         }
     }
 
@@ -35,6 +50,7 @@ impl Reply {
             headers: vec![("Content-Type".into(), "application/octet-stream".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            ranges: Ranges::Ignore,
         }
     }
 
@@ -44,7 +60,14 @@ impl Reply {
             headers: Vec::new(),
             body: Vec::new(),
             delay: Duration::ZERO,
+            ranges: Ranges::Ignore,
         }
+    }
+
+    /// Answers range requests as `ranges` says.
+    pub fn ranges(mut self, ranges: Ranges) -> Self {
+        self.ranges = ranges;
+        self
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Self {
@@ -72,6 +95,7 @@ pub struct Server {
     pub port: u16,
     routes: Arc<Mutex<Routes>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    sent: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl Server {
@@ -80,14 +104,20 @@ impl Server {
         let port = listener.local_addr().unwrap().port();
         let routes: Arc<Mutex<Routes>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (r, s) = (routes.clone(), seen.clone());
+        let sent: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let (r, s, b) = (routes.clone(), seen.clone(), sent.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, s) = (r.clone(), s.clone());
-                thread::spawn(move || handle(stream, &r, &s));
+                let (r, s, b) = (r.clone(), s.clone(), b.clone());
+                thread::spawn(move || handle(stream, &r, &s, &b));
             }
         });
-        Self { port, routes, seen }
+        Self {
+            port,
+            routes,
+            seen,
+            sent,
+        }
     }
 
     /// `http://127.0.0.1:PORT/simple`.
@@ -118,9 +148,65 @@ impl Server {
     pub fn hits(&self, path: &str) -> usize {
         self.seen().iter().filter(|s| s.path == path).count()
     }
+
+    /// Body bytes written for `path` so far.
+    pub fn bytes_sent(&self, path: &str) -> u64 {
+        self.sent.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
 }
 
-fn handle(stream: TcpStream, routes: &Mutex<Routes>, seen: &Mutex<Vec<Seen>>) {
+/// `bytes=A-B`, `bytes=A-` or `bytes=-N` of a body of `len` bytes, as
+/// (first, last); `None` when not satisfiable or not one range.
+fn parse_range(value: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (first, last) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let first: u64 = a.parse().ok()?;
+        let last = if b.is_empty() {
+            len - 1
+        } else {
+            b.parse::<u64>().ok()?.min(len - 1)
+        };
+        (first, last)
+    };
+    (first <= last && first < len).then_some((first, last))
+}
+
+/// The reply to send, given a `Range` header: a 206 of the part asked for
+/// when the route honours ranges (truthfully or not).
+fn answer_range(reply: Reply, range: Option<&String>) -> Reply {
+    let len = reply.body.len() as u64;
+    let Some((first, last)) = range.and_then(|r| parse_range(r, len)) else {
+        return reply;
+    };
+    if reply.status != 200 || reply.ranges == Ranges::Ignore {
+        return reply;
+    }
+    let (a, b) = if reply.ranges == Ranges::LieInHeader {
+        (first + 1, last + 1)
+    } else {
+        (first, last)
+    };
+    let mut part = reply.clone();
+    part.status = 206;
+    part.body = reply.body[first as usize..=last as usize].to_vec();
+    part.headers
+        .push(("Content-Range".into(), format!("bytes {a}-{b}/{len}")));
+    part
+}
+
+fn handle(
+    stream: TcpStream,
+    routes: &Mutex<Routes>,
+    seen: &Mutex<Vec<Seen>>,
+    sent: &Mutex<HashMap<String, u64>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -167,10 +253,12 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>, seen: &Mutex<Vec<Seen>>) {
         (Some(tag), Some(sent)) if &tag == sent => Reply::status(304).header("ETag", &tag),
         _ => reply,
     };
+    let reply = answer_range(reply, headers.get("range"));
     thread::sleep(reply.delay);
     let mut out = stream;
     let reason = match reply.status {
         200 => "OK",
+        206 => "Partial Content",
         301 => "Moved Permanently",
         304 => "Not Modified",
         404 => "Not Found",
@@ -195,7 +283,14 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>, seen: &Mutex<Vec<Seen>>) {
     }
     head.push_str("\r\n");
     let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(&reply.body);
+    // Counted as written (a client that hangs up early is not counted for
+    // what it did not take).
+    for piece in reply.body.chunks(16 * 1024) {
+        if out.write_all(piece).is_err() {
+            break;
+        }
+        *sent.lock().unwrap().entry(path.clone()).or_default() += piece.len() as u64;
+    }
     let _ = out.flush();
     // Drain anything left so the client sees a clean close.
     let mut sink = [0u8; 64];
