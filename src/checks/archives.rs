@@ -154,7 +154,8 @@ enum Verified {
 fn cache_path(root: &Path, sha256: &str, verified: Verified) -> PathBuf {
     let how = match verified {
         Verified::Whole => "",
-        Verified::Record => "-ranges",
+        // Bumped when what a range read accepts changes.
+        Verified::Record => "-ranges1",
     };
     root.join("scan-v1").join(format!(
         "{sha256}-{}{how}.json",
@@ -346,10 +347,6 @@ async fn one_file(
     }
 }
 
-/// Bytes of a wheel read by ranges that the budget counts as held (the
-/// ranges fetched are a small part of such a wheel).
-const RANGE_HELD: u64 = 16 * 1024 * 1024;
-
 /// Scans a wheel by range requests, on a blocking thread.
 async fn by_range(
     client: &IndexClient,
@@ -357,10 +354,9 @@ async fn by_range(
     len: u64,
     budget: &Budget,
 ) -> Result<super::ranged::RangeRead, String> {
-    let _held = budget
-        .bytes
-        .acquire_many(Budget::share(Some(len.min(RANGE_HELD))))
-        .await;
+    // Counted as if read whole: what is fetched is unknown until the
+    // central directory is read, and can be most of the file.
+    let _held = budget.bytes.acquire_many(Budget::share(Some(len))).await;
     // The requests do not hold a scan's place: only the scan does.
     let (client, url) = (client.clone(), file.url.clone());
     let handle = tokio::runtime::Handle::current();

@@ -51,12 +51,27 @@ pub fn fetch(
             .block_on(client.range(&url, first, last, len))
             .map_err(|e| e.to_string())
     });
-    let file = Sparse::new(len, fetch);
+    // Never more than a whole download would have been.
+    let file = Sparse::new(len, super::archives::MAX_DOWNLOAD as u64, fetch);
     let (offset, size) = sparse::directory(&file)?;
     let directory = file.exact(offset, size)?;
     let entries = sparse::entries(&directory, Limits::default().max_entries)?;
     if !entries.iter().any(|e| record::is_record(&e.name)) {
         return Err("the wheel has no RECORD to check its members against".into());
+    }
+    // A member the scanner would read whole but cannot (over its cap) is a
+    // gap whichever way the wheel is read; by ranges it would also be
+    // fetched in full first.
+    let max = Limits::default().max_member;
+    if let Some(e) = entries
+        .iter()
+        .find(|e| crate::scan::wanted_whole(&e.name) && e.compressed > max)
+    {
+        return Err(format!(
+            "{} is {} MiB compressed, above what the scanner reads of a member",
+            e.name,
+            e.compressed >> 20
+        ));
     }
     fetch_all(
         &file,
@@ -74,10 +89,14 @@ pub fn scan(file: &Sparse, filename: &str) -> Result<RangeRead, String> {
     if let Some(failure) = file.failure() {
         return Err(format!("a range request failed: {failure}"));
     }
-    if !scan.record.agrees() {
+    let r = &scan.record;
+    if !r.present {
+        return Err("no RECORD was read (is it a wheel?)".into());
+    }
+    if !r.vouches() {
         return Err(format!(
-            "what was read disagrees with the wheel's RECORD ({} differ, {} not listed)",
-            scan.record.mismatched, scan.record.unlisted
+            "what was read disagrees with the wheel's RECORD ({} differ, {} not listed, {} listed without a hash)",
+            r.mismatched, r.unlisted, r.unhashed
         ));
     }
     if !scan.gaps.is_empty() {

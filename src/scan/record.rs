@@ -69,12 +69,16 @@ pub struct RecordCheck {
     pub mismatched: usize,
     /// Members RECORD does not list.
     pub unlisted: usize,
+    /// Members read whole that RECORD lists without a hash (allowed, for
+    /// `.pyc` files, but then nothing vouches for their bytes).
+    pub unhashed: usize,
 }
 
 impl RecordCheck {
-    /// Whether everything read agrees with a RECORD that is there.
-    pub fn agrees(&self) -> bool {
-        self.present && self.mismatched == 0 && self.unlisted == 0
+    /// Whether a RECORD is there and vouches for every member read whole:
+    /// each listed with the hash it has.
+    pub fn vouches(&self) -> bool {
+        self.present && self.mismatched == 0 && self.unlisted == 0 && self.unhashed == 0
     }
 }
 
@@ -89,8 +93,11 @@ pub(crate) fn check(
     let Some(record) = record else {
         return (RecordCheck::default(), Vec::new());
     };
-    let listed: BTreeMap<String, Option<String>> =
-        rows(&String::from_utf8_lossy(record)).into_iter().collect();
+    // Some build tools on Windows write `pkg\\mod.py`: the same member.
+    let listed: BTreeMap<String, Option<String>> = rows(&String::from_utf8_lossy(record))
+        .into_iter()
+        .map(|(path, hash)| (path.replace('\\', "/"), hash))
+        .collect();
     let mut out = RecordCheck {
         present: true,
         ..RecordCheck::default()
@@ -119,6 +126,7 @@ pub(crate) fn check(
                 ));
             }
             // Listed without a hash (allowed for RECORD itself and .pyc).
+            Some(None) if !unlisted_by_design(path) => out.unhashed += 1,
             Some(None) | None => {}
         }
     }
@@ -169,7 +177,7 @@ mod tests {
             ("pkg/a,b.py".to_string(), digest(b"y")),
         ];
         let (ok, findings) = check(Some(record.as_bytes()), &members, &digests);
-        assert!(ok.agrees(), "{ok:?} {findings:?}");
+        assert!(ok.vouches(), "{ok:?} {findings:?}");
         assert_eq!(ok.verified, 2);
 
         let digests = vec![("pkg/__init__.py".to_string(), digest(b"x = 2"))];
@@ -177,13 +185,35 @@ mod tests {
         members.push("pkg/extra.py".into());
         let (bad, findings) = check(Some(record.as_bytes()), &members, &digests);
         assert_eq!((bad.mismatched, bad.unlisted, bad.verified), (1, 1, 0));
-        assert!(!bad.agrees());
+        assert!(!bad.vouches());
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].1.severity, Severity::High);
         assert_eq!(findings[1].0.as_deref(), Some("pkg/extra.py"));
 
+        let unhashed = "pkg/__init__.py,,\npkg-1.0.dist-info/RECORD,,\n";
+        let digests = vec![("pkg/__init__.py".to_string(), digest(b"x = 1"))];
+        let members = vec!["pkg/__init__.py".to_string()];
+        let (weak, _) = check(Some(unhashed.as_bytes()), &members, &digests);
+        assert_eq!(weak.unhashed, 1);
+        assert!(!weak.vouches(), "a row without a hash vouches for nothing");
+
         let (none, findings) = check(None, &members, &digests);
         assert!(!none.present && findings.is_empty());
+    }
+
+    #[test]
+    fn a_record_written_with_backslashes_lists_the_same_members() {
+        let record = format!(
+            "pkg\\__init__.py,sha256={},5\npkg-1.0.dist-info\\RECORD,,\n",
+            digest(b"x = 1")
+        );
+        let members = vec![
+            "pkg/__init__.py".to_string(),
+            "pkg-1.0.dist-info/RECORD".to_string(),
+        ];
+        let digests = vec![("pkg/__init__.py".to_string(), digest(b"x = 1"))];
+        let (ok, findings) = check(Some(record.as_bytes()), &members, &digests);
+        assert!(ok.vouches(), "{ok:?} {findings:?}");
     }
 
     #[test]

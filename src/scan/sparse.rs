@@ -38,6 +38,8 @@ const MAX_DIRECTORY: u64 = 64 * 1024 * 1024;
 /// A file of `len` bytes of which some ranges are held.
 pub struct Sparse {
     len: u64,
+    /// Most bytes fetched in all.
+    cap: u64,
     chunks: Mutex<BTreeMap<u64, Vec<u8>>>,
     fetch: Fetcher,
     fetched: AtomicU64,
@@ -47,9 +49,11 @@ pub struct Sparse {
 }
 
 impl Sparse {
-    pub fn new(len: u64, fetch: Fetcher) -> Self {
+    /// A file of `len` bytes, of which at most `cap` are fetched.
+    pub fn new(len: u64, cap: u64, fetch: Fetcher) -> Self {
         Self {
             len,
+            cap,
             chunks: Mutex::new(BTreeMap::new()),
             fetch,
             fetched: AtomicU64::new(0),
@@ -131,6 +135,9 @@ impl Sparse {
         if let Some(f) = self.failure() {
             return Err(f);
         }
+        if self.fetched().saturating_add(last - first + 1) > self.cap {
+            return self.failed(format!("more than {} MiB would be fetched", self.cap >> 20));
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         match (self.fetch)(first, last) {
             Ok(bytes) if bytes.len() as u64 == last - first + 1 => {
@@ -169,7 +176,8 @@ impl Sparse {
             .lock()
             .ok()
             .and_then(|c| c.range(pos + 1..).next().map(|(s, _)| *s));
-        let last = (pos + LAZY - 1)
+        let last = pos
+            .saturating_add(LAZY - 1)
             .min(self.len - 1)
             .min(next.map_or(u64::MAX, |n| n - 1));
         self.fetch_into(pos, last)
@@ -399,6 +407,7 @@ mod tests {
         let len = bytes.len() as u64;
         Sparse::new(
             len,
+            u64::MAX,
             Box::new(move |a, b| Ok(bytes[a as usize..=b as usize].to_vec())),
         )
     }
@@ -472,11 +481,19 @@ mod tests {
 
     #[test]
     fn a_failed_fetch_is_an_error_and_sticks() {
-        let sparse = Sparse::new(1000, Box::new(|_, _| Err("refused".into())));
+        let sparse = Sparse::new(1000, u64::MAX, Box::new(|_, _| Err("refused".into())));
         let mut buf = [0u8; 10];
         assert!(sparse.cursor().read(&mut buf).is_err());
         assert_eq!(sparse.failure().as_deref(), Some("refused"));
-        let short = Sparse::new(1000, Box::new(|_, _| Ok(vec![1, 2, 3])));
+        let short = Sparse::new(1000, u64::MAX, Box::new(|_, _| Ok(vec![1, 2, 3])));
         assert!(short.ensure(0, 99).is_err());
+        let capped = Sparse::new(
+            1000,
+            100,
+            Box::new(|a, b| Ok(vec![0; (b - a + 1) as usize])),
+        );
+        assert!(capped.ensure(0, 99).is_ok());
+        assert!(capped.ensure(100, 100).is_err(), "the cap holds");
+        assert_eq!(capped.fetched(), 100);
     }
 }

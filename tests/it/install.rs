@@ -61,12 +61,21 @@ struct Release {
 
 impl Release {
     fn new() -> Self {
+        Self::with_binary("echo release binary TARGET")
+    }
+
+    /// A release whose binaries run `script` (`TARGET` replaced by the
+    /// target triple).
+    fn with_binary(body: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dist = tmp.path().join("dist");
         let mut assets = Vec::new();
         for (_, _, target) in TARGETS {
             let bin = tmp.path().join(format!("bin-{target}"));
-            write_exec(&bin, &format!("#!/bin/sh\necho release binary {target}\n"));
+            write_exec(
+                &bin,
+                &format!("#!/bin/sh\n{}\n", body.replace("TARGET", target)),
+            );
             let archive = sh(Command::new("bash")
                 .arg(script("package-release.sh"))
                 .arg(&bin)
@@ -124,7 +133,7 @@ impl Release {
         write_exec(
             &cargo,
             "#!/bin/sh\n\
-             echo \"$@\" >> \"$(dirname \"$0\")/cargo.log\"\n\
+             echo \"$@ token=${GH_TOKEN:-none}\" >> \"$(dirname \"$0\")/cargo.log\"\n\
              while [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=$2; shift; done\n\
              mkdir -p \"$root/bin\"\n\
              printf '#!/bin/sh\\necho built from source\\n' > \"$root/bin/customs\"\n\
@@ -174,7 +183,10 @@ impl Release {
         std::fs::create_dir_all(&tools).unwrap();
         write_exec(
             &tools.join("gh"),
-            &format!("#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/gh.log\"\nexit {code}\n"),
+            &format!(
+                "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/gh.log\"\n\
+                 case \"$*\" in *--help*) exit 0 ;; esac\nexit {code}\n"
+            ),
         );
     }
 }
@@ -298,7 +310,10 @@ fn the_attestation_is_checked_when_gh_and_a_token_are_there() {
     assert_eq!(release.bin(), None);
     let gh_log = std::fs::read_to_string(release.tmp.path().join("tools/gh.log")).unwrap();
     assert!(
-        gh_log.starts_with("attestation verify ") && gh_log.contains("--repo owner/customs"),
+        gh_log.lines().any(|l| l.starts_with("attestation verify ")
+            && l.ends_with(
+                "--repo owner/customs --signer-workflow owner/customs/.github/workflows/release.yml"
+            )),
         "{gh_log}"
     );
 
@@ -314,7 +329,8 @@ fn the_attestation_is_checked_when_gh_and_a_token_are_there() {
     let (code, log) = run(release
         .install("Linux", "X64")
         .env("CUSTOMS_VERIFY_ATTESTATION", "true"));
-    assert_ne!(code, 0, "{log}");
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("cannot be checked here"), "{log}");
     assert_eq!(release.bin(), None);
 }
 
@@ -323,7 +339,7 @@ fn refs_without_a_matching_release_build_from_source_and_say_so() {
     // A branch or commit ref: no recorded checksums.
     let release = Release::new();
     std::fs::remove_file(release.action().join("action-release.sha256")).unwrap();
-    let (code, log) = run(&mut release.install("Linux", "X64"));
+    let (code, log) = run(release.install("Linux", "X64").env("GH_TOKEN", "secret"));
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("is not a release"), "{log}");
     assert!(
@@ -336,6 +352,10 @@ fn refs_without_a_matching_release_build_from_source_and_say_so() {
     assert!(
         cargo_log.starts_with("install --locked --path "),
         "{cargo_log}"
+    );
+    assert!(
+        cargo_log.contains("token=none"),
+        "the build gets no token: {cargo_log}"
     );
 
     // A release whose files are gone (404).
@@ -353,8 +373,38 @@ fn refs_without_a_matching_release_build_from_source_and_say_so() {
     let release = Release::new();
     let (code, log) = run(&mut release.install("Linux", "RISCV64"));
     assert_eq!(code, 0, "{log}");
-    assert!(log.contains("has no binary for this runner"), "{log}");
+    assert!(
+        log.contains("has no binary for this runner (Linux RISCV64)"),
+        "{log}"
+    );
     assert!(release.cargo_ran());
+}
+
+#[test]
+fn a_verified_binary_that_cannot_run_here_is_built_from_source() {
+    let release = Release::with_binary("exit 127");
+    let (code, log) = run(&mut release.install("Linux", "X64"));
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("does not run on this runner"), "{log}");
+    assert!(release.cargo_ran());
+    let printed = sh(&mut Command::new(release.bin().unwrap()));
+    assert_eq!(printed.trim(), "built from source");
+}
+
+#[test]
+fn a_manifest_without_a_repository_is_an_error() {
+    let release = Release::new();
+    let manifest = release.action().join("action-release.sha256");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("# repository:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&manifest, text).unwrap();
+    let (code, log) = run(&mut release.install("Linux", "X64"));
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("names no repository"), "{log}");
 }
 
 #[test]
