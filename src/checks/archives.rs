@@ -307,8 +307,13 @@ async fn one_file(
                 return FileOutcome::Findings(read.scan.findings, Vec::new(), Some(said));
             }
             Err(why) => {
+                let then = if over_cap {
+                    "and too large to read whole"
+                } else {
+                    "so read whole"
+                };
                 note = Some(format!(
-                    "{}: not read by ranges ({why}), so read whole",
+                    "{}: not read by ranges ({why}), {then}",
                     file.filename
                 ));
             }
