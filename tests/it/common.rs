@@ -103,3 +103,16 @@ pub fn assert_valid_sarif(sarif: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// The sha256 of `bytes` in hex, as the index publishes it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The sha256 of `bytes` as a RECORD writes it (urlsafe base64, no padding).
+pub fn record_digest(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
+}

@@ -5,14 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine;
-use sha2::Digest;
-
-use crate::common::{customs, json, run};
-
-fn record_hash(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
-}
+use crate::common::{customs, json, record_digest, run};
 
 /// Writes a distribution into `site`: its files, and a dist-info with
 /// METADATA, INSTALLER and a RECORD of those files.
@@ -32,7 +25,7 @@ fn install(
         std::fs::write(&p, bytes).unwrap();
         record.push_str(&format!(
             "{path},sha256={},{}\n",
-            record_hash(bytes),
+            record_digest(bytes),
             bytes.len()
         ));
     }
@@ -259,7 +252,7 @@ fn a_real_virtual_environment_with_a_real_pip_install() {
         for (p, b) in files {
             z.start_file(p, opts).unwrap();
             z.write_all(b).unwrap();
-            record.push_str(&format!("{p},sha256={},{}\n", record_hash(b), b.len()));
+            record.push_str(&format!("{p},sha256={},{}\n", record_digest(b), b.len()));
         }
         record.push_str("smallpkg-0.3.dist-info/RECORD,,\n");
         z.start_file("smallpkg-0.3.dist-info/RECORD", opts).unwrap();

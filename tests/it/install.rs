@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
-use crate::common::root;
+use crate::common::{root, sha256_hex};
 use crate::server::{Reply, Server};
 
 const TAG: &str = "v9.8.7";
@@ -19,13 +17,6 @@ const TARGETS: [(&str, &str, &str); 5] = [
     ("macOS", "ARM64", "aarch64-apple-darwin"),
     ("Windows", "X64", "x86_64-pc-windows-msvc"),
 ];
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn script(name: &str) -> PathBuf {
     root().join("scripts").join(name)
@@ -87,7 +78,7 @@ impl Release {
         }
         let sums: String = assets
             .iter()
-            .map(|(name, bytes)| format!("{}  {name}\n", hex(bytes)))
+            .map(|(name, bytes)| format!("{}  {name}\n", sha256_hex(bytes)))
             .collect();
         std::fs::write(dist.join("SHA256SUMS"), &sums).unwrap();
         let action = tmp.path().join("action");
@@ -290,7 +281,7 @@ fn a_release_checksum_file_that_disagrees_is_refused() {
     // A recorded checksum that is not a SHA-256 is an error, not a pass.
     let manifest = release.action().join("action-release.sha256");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    let broken = text.replacen(&hex(&release.assets[0].1), "not-a-digest", 1);
+    let broken = text.replacen(&sha256_hex(&release.assets[0].1), "not-a-digest", 1);
     std::fs::write(&manifest, broken).unwrap();
     let (code, log) = run(&mut release.install("Linux", "X64"));
     assert_eq!(code, 1, "{log}");

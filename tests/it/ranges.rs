@@ -4,18 +4,11 @@
 
 use std::io::Write as _;
 
-use sha2::Digest as _;
-
-use crate::common::{customs, json, run};
+use crate::common::{customs, json, record_digest, run, sha256_hex};
 use crate::server::{Ranges, Reply, Server};
 
 const WHEEL: &str = "inertpkg-1.0-py3-none-any.whl";
 const PATH: &str = "/files/inertpkg-1.0-py3-none-any.whl";
-
-fn record_digest(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
-}
 
 /// Incompressible bytes that start like an ELF executable.
 fn native(len: usize) -> Vec<u8> {
@@ -84,7 +77,7 @@ fn serve(server: &Server, bytes: &[u8], ranges: Ranges) {
         "releases": {"1.0": [{
             "filename": WHEEL,
             "url": PATH,
-            "digests": {"sha256": hex::encode(sha2::Sha256::digest(bytes))},
+            "digests": {"sha256": sha256_hex(bytes)},
             "upload_time_iso_8601": "2025-01-01T00:00:00Z",
             "yanked": false,
             "size": bytes.len(),

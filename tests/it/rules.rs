@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::common::{customs, json, run, shared, targz_bytes as targz};
+use crate::common::{customs, json, run, sha256_hex, shared, targz_bytes as targz};
 use crate::server::{Reply, Server};
 
 const AS_OF: &str = "2026-09-18T00:00:00Z";
@@ -388,11 +388,6 @@ fn serve(
         &format!("/pypi/{name}/json"),
         vec![Reply::json(doc.to_string())],
     );
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// An old, established history (so `new-project` stays quiet) plus `1.0`.

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::common::{customs, json, run};
+use crate::common::{customs, json, run, sha256_hex};
 
 fn targz(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
     let path = dir.join(name);
@@ -377,11 +377,6 @@ fn serve_project(
             size: bytes.len() as u64,
         }],
     );
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 #[test]
