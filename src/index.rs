@@ -21,18 +21,19 @@ use crate::package::PackageName;
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
 
 /// Asks `index` about every `(index, name)` pair at once, with bounded
-/// concurrency; `progress` is called after each answer. Each answer is
-/// compacted to what the checks of the given versions need.
+/// concurrency; `arrived` is called with each answer as it arrives (work
+/// that needs only that answer can start). Each answer is compacted to what
+/// the checks of the given versions need.
 pub async fn ask_all(
     client: &IndexClient,
     wanted: Vec<(IndexUrl, PackageName, Vec<crate::package::Version>)>,
-    progress: &(dyn Fn() + Sync),
+    arrived: &(dyn Fn(&IndexUrl, &PackageName, &Answer) + Sync),
 ) -> BTreeMap<(IndexUrl, PackageName), Answer> {
     let limit = client.config().concurrency.max(1);
     futures::stream::iter(wanted)
         .map(|(index, name, versions)| async move {
             let answer = client.project(&index, &name, &versions).await;
-            progress();
+            arrived(&index, &name, &answer);
             ((index, name), answer)
         })
         .buffer_unordered(limit)

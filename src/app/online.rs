@@ -89,15 +89,36 @@ pub(super) fn release_checks(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The archives are fetched and scanned as each package's answer
+    // arrives, while the index is still being asked.
+    let scanner = (!args.no_scan).then(|| {
+        checks::archives::Scanner::new(
+            &client,
+            ScanSettings {
+                all_wheels: args.scan_all_wheels,
+                sdists: args.scan_sdists,
+                cache_root: cache_root(args),
+                range_reads_over: args.range_reads_over,
+            },
+        )
+    });
     let answers = if wanted.is_empty() {
         BTreeMap::new()
     } else {
-        let tick = || {
+        let arrived = |index: &IndexUrl, name: &PackageName, answer: &crate::index::Answer| {
             if let Some(b) = &bar {
                 b.inc(1);
             }
+            if let Some(scanner) = &scanner {
+                for p in packages
+                    .iter()
+                    .filter(|p| p.name == *name && index_for(p, user.as_ref(), &default) == *index)
+                {
+                    scanner.start(p, Some(answer));
+                }
+            }
         };
-        runtime.block_on(crate::index::ask_all(&client, wanted, &tick))
+        runtime.block_on(crate::index::ask_all(&client, wanted, &arrived))
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -194,7 +215,7 @@ pub(super) fn release_checks(
         messages,
     );
     findings.extend(advisory_findings);
-    if args.no_scan {
+    let Some(scanner) = scanner else {
         return Ok(IndexOutcome {
             findings,
             statuses,
@@ -202,19 +223,9 @@ pub(super) fn release_checks(
             provenance,
             advisories,
         });
-    }
-    let scan_settings = ScanSettings {
-        all_wheels: args.scan_all_wheels,
-        sdists: args.scan_sdists,
-        cache_root: cache_root(args),
-        range_reads_over: args.range_reads_over,
     };
-    let (scan_findings, scans) = runtime.block_on(checks::archives::scan_all(
-        &client,
-        packages,
-        &keyed,
-        &scan_settings,
-    ));
+    let (scan_findings, scans) =
+        runtime.block_on(checks::archives::scan_all(&scanner, packages, &keyed));
     findings.extend(scan_findings);
     checks::archives::no_reputation_across_new_hands(&mut findings);
     let unscanned = scans.iter().filter(|s| s.status == "unknown").count();

@@ -4,10 +4,12 @@
 //! index's sha256 before reading them, scan, and cache the verdict by sha256 and
 //! rules version so that a re-run costs nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, StreamExt};
 use sha2::Digest;
 
 use super::release::ReleaseView;
@@ -189,6 +191,7 @@ fn store(
     }
 }
 
+#[derive(Clone)]
 enum FileOutcome {
     /// Scanned: the findings, what could not be scanned (caps, corruption),
     /// which makes the package's scan status unknown, and a note for the
@@ -329,7 +332,17 @@ async fn one_file(
         Ok(b) => b,
         Err(e) => return FileOutcome::Unknown(format!("{}: download failed: {e}", file.filename)),
     };
-    let got = hex::encode(sha2::Sha256::digest(&bytes));
+    // Hashed on a blocking thread: the runtime's one thread keeps serving
+    // the index and the other downloads meanwhile.
+    let (bytes, got) = match tokio::task::spawn_blocking(move || {
+        let got = hex::encode(sha2::Sha256::digest(&bytes));
+        (bytes, got)
+    })
+    .await
+    {
+        Ok(hashed) => hashed,
+        Err(e) => return FileOutcome::Unknown(format!("{}: hashing failed: {e}", file.filename)),
+    };
     for expected in [Some(index_sha.clone()), pinned].into_iter().flatten() {
         if got != expected {
             return FileOutcome::Mismatch { expected, got };
@@ -754,13 +767,130 @@ pub fn gap_reason(archive: &str, gaps: &[String]) -> String {
     format!("{archive} was not scanned in full: {}", gaps.join("; "))
 }
 
-/// Scans the locked archives of every registry package the index answered for.
-pub async fn scan_all(
-    client: &IndexClient,
+/// A file's outcome, awaited by every package that locks the file.
+type Pending = Shared<BoxFuture<'static, Arc<FileOutcome>>>;
+
+/// Fetches and scans archives, each file once per run, as early as a
+/// package's index answer allows: [`Scanner::start`] is called as answers
+/// arrive, while the rest of the index is still being asked, and
+/// [`scan_all`] then awaits what was started (and starts what was not).
+/// Every fetch shares one memory budget and one limit on files in flight.
+pub struct Scanner {
+    client: IndexClient,
+    settings: ScanSettings,
+    budget: Budget,
+    /// Files fetched or scanned at once (the index client's concurrency).
+    in_flight: tokio::sync::Semaphore,
+    started: std::sync::Mutex<HashMap<(String, Option<String>), Pending>>,
+}
+
+impl Scanner {
+    pub fn new(client: &IndexClient, settings: ScanSettings) -> Arc<Self> {
+        Arc::new(Self {
+            client: client.clone(),
+            settings,
+            budget: Budget::new(),
+            in_flight: tokio::sync::Semaphore::new(client.config().concurrency.clamp(1, 16)),
+            started: std::sync::Mutex::default(),
+        })
+    }
+
+    /// Starts fetching and scanning the files [`scan_all`] will want of
+    /// `pkg`, now that the index answered for it. Must be called inside the
+    /// runtime; does nothing for a package that will not be scanned.
+    pub fn start(self: &Arc<Self>, pkg: &Package, answer: Option<&Answer>) {
+        let Some(Answer::Found(facts)) = answer else {
+            return;
+        };
+        if pkg.source.kind != SourceKind::Registry || pkg.version.is_none() {
+            return;
+        }
+        let view = ReleaseView::new(pkg, Some(facts));
+        for f in select(pkg, &view, self.settings.all_wheels, self.settings.sdists) {
+            let pinned = pkg.pinned_sha256(&f.filename).map(str::to_string);
+            drop(self.pending(f, pinned));
+        }
+    }
+
+    /// The file's outcome, started now if it was not yet.
+    async fn outcome(self: &Arc<Self>, file: &FileFacts, pinned: Option<String>) -> FileOutcome {
+        FileOutcome::clone(&*self.pending(file, pinned).await)
+    }
+
+    fn pending(self: &Arc<Self>, file: &FileFacts, pinned: Option<String>) -> Pending {
+        let key = (file.url.clone(), pinned.clone());
+        let mut started = self
+            .started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = started.get(&key) {
+            return p.clone();
+        }
+        let (this, owned) = (Arc::clone(self), file.clone());
+        let task = tokio::spawn(async move {
+            // A closed semaphore cannot happen (it is never closed).
+            let _slot = this.in_flight.acquire().await;
+            one_file(&this.client, &owned, pinned, &this.settings, &this.budget).await
+        });
+        let filename = file.filename.clone();
+        let pending = async move {
+            Arc::new(task.await.unwrap_or_else(|e| {
+                FileOutcome::Unknown(format!("{filename}: the scan failed: {e}"))
+            }))
+        }
+        .boxed()
+        .shared();
+        started.insert(key, pending.clone());
+        pending
+    }
+}
+
+/// The previous release's findings in the counterpart of a file.
+struct Previous {
+    version: String,
+    findings: Members,
+    /// The previous file is an sdist.
+    sdist: bool,
+}
+
+/// Behaviour that the previous release did not have is the
+/// compromised-maintainer pattern: when a file shows some, the previous
+/// release's counterpart is scanned too, to compare with it.
+async fn compared(
+    scanner: &Arc<Scanner>,
     packages: &[Package],
     answers: &[Option<&Answer>],
-    settings: &ScanSettings,
+    i: usize,
+    file: &FileFacts,
+    outcome: &FileOutcome,
+) -> Option<Previous> {
+    let FileOutcome::Findings(list, ..) = outcome else {
+        return None;
+    };
+    if !list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule)) {
+        return None;
+    }
+    let Some(Answer::Found(facts)) = answers.get(i).copied().flatten() else {
+        return None;
+    };
+    let (version, prev_file) = previous_counterpart(facts, packages.get(i)?, file)?;
+    match scanner.outcome(&prev_file, None).await {
+        FileOutcome::Findings(findings, ..) => Some(Previous {
+            version,
+            findings,
+            sdist: !prev_file.filename.ends_with(".whl"),
+        }),
+        _ => None,
+    }
+}
+
+/// Scans the locked archives of every registry package the index answered for.
+pub async fn scan_all(
+    scanner: &Arc<Scanner>,
+    packages: &[Package],
+    answers: &[Option<&Answer>],
 ) -> (Vec<Finding>, Vec<ScanStatus>) {
+    let settings = &scanner.settings;
     let mut jobs = Vec::new();
     let mut statuses: Vec<ScanStatus> = Vec::with_capacity(packages.len());
     for (i, pkg) in packages.iter().enumerate() {
@@ -813,21 +943,20 @@ pub async fn scan_all(
             jobs.push((i, f.clone(), pinned));
         }
     }
-    let limit = client.config().concurrency.clamp(1, 16);
-    let budget = Budget::new();
-    let budget = &budget;
-    let results: Vec<(usize, FileFacts, FileOutcome)> = futures::stream::iter(jobs)
-        .map(|(i, f, pinned)| async move {
-            let outcome = one_file(client, &f, pinned, settings, budget).await;
-            (i, f, outcome)
-        })
-        .buffer_unordered(limit)
-        .collect()
-        .await;
+    let results: Vec<(usize, FileFacts, FileOutcome, Option<Previous>)> =
+        futures::stream::iter(jobs)
+            .map(|(i, f, pinned)| async move {
+                let outcome = scanner.outcome(&f, pinned).await;
+                let previous = compared(scanner, packages, answers, i, &f, &outcome).await;
+                (i, f, outcome, previous)
+            })
+            .buffer_unordered(usize::MAX)
+            .collect()
+            .await;
     let mut findings = Vec::new();
     let mut unknown: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut per_release: BTreeMap<usize, Vec<(String, Members)>> = BTreeMap::new();
-    for (i, file, outcome) in results {
+    for (i, file, outcome, previous) in results {
         let pkg = &packages[i];
         match outcome {
             FileOutcome::Findings(mut list, gaps, note) => {
@@ -839,25 +968,15 @@ pub async fn scan_all(
                         None => note,
                     });
                 }
-                // Behaviour that the previous release did not have is the
-                // compromised-maintainer pattern: compare with it.
-                if list.iter().any(|(_, f)| BEHAVIOUR.contains(&f.rule))
+                if let Some(Previous {
+                    version,
+                    findings: prev,
+                    sdist,
+                }) = previous
                     && let Some(Answer::Found(facts)) = answers.get(i).copied().flatten()
-                    && let Some((prev_version, prev_file)) = previous_counterpart(facts, pkg, &file)
-                    && let FileOutcome::Findings(prev, ..) =
-                        one_file(client, &prev_file, None, settings, budget).await
                 {
-                    let layouts = (
-                        !file.filename.ends_with(".whl"),
-                        !prev_file.filename.ends_with(".whl"),
-                    );
-                    annotate_diff(
-                        &mut list,
-                        &prev,
-                        &prev_version,
-                        layouts,
-                        established(facts, pkg),
-                    );
+                    let layouts = (!file.filename.ends_with(".whl"), sdist);
+                    annotate_diff(&mut list, &prev, &version, layouts, established(facts, pkg));
                 }
                 if let Some(Answer::Found(facts)) = answers.get(i).copied().flatten() {
                     own_site_lowers(&mut list, facts, pkg);

@@ -19,6 +19,7 @@ mod index;
 mod install;
 mod inventory;
 mod malformed;
+mod pipeline;
 mod policy;
 mod provenance;
 mod ranges;
