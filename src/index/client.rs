@@ -201,7 +201,7 @@ impl IndexClient {
         let now = Timestamp::now();
         if self.config.offline {
             return match cached {
-                Some(e) if covered => entry_answer(e),
+                Some(e) if covered => entry_answer(e, versions),
                 Some(_) => Answer::Unavailable {
                     reason: "offline, and the cache does not hold this version's files".into(),
                 },
@@ -217,7 +217,7 @@ impl IndexClient {
         if let Some(e) = &cached
             && e.is_fresh(now)
         {
-            return entry_answer(e.clone());
+            return entry_answer(e.clone(), versions);
         }
         let json_url = match index.json_url(name) {
             Ok(u) => u,
@@ -242,7 +242,7 @@ impl IndexClient {
                 e.fetched_at = now;
                 e.max_age = max_age(&headers);
                 store(cache.as_ref(), name, &e);
-                return entry_answer(e);
+                return entry_answer(e, versions);
             }
             Ok(Fetched::Ok { body, headers, url }) => {
                 match serde_json::from_slice::<JsonProject>(&body) {
@@ -288,7 +288,7 @@ impl IndexClient {
             facts: Some(facts),
         };
         store(cache.as_ref(), name, &e);
-        entry_answer(e)
+        entry_answer(e, versions)
     }
 
     /// What the index's Simple API says about a project's provenance
@@ -759,9 +759,14 @@ fn store(cache: Option<&Cache>, name: &PackageName, entry: &Entry) {
     }
 }
 
-fn entry_answer(e: Entry) -> Answer {
+/// The answer a cache entry gives, held for this run: compacted to the
+/// `versions` the run locks.
+fn entry_answer(e: Entry, versions: &[Version]) -> Answer {
     match e.facts {
-        Some(f) => Answer::Found(f),
+        Some(mut f) => {
+            f.compact_for_run(versions);
+            Answer::Found(f)
+        }
         None => Answer::NotFound { url: e.url },
     }
 }

@@ -141,13 +141,25 @@ impl ProjectFacts {
     /// without URLs, names or hashes. Every summary the checks read
     /// (`first_upload`, `yanked`, `releases_with_files`, newest eligible
     /// release) is unchanged; memory for projects with thousands of files is not.
+    /// The newest [`KEEP_NEWEST`] releases stay whole too: this is what the
+    /// cache keeps, since the next lock update likely pins one of them.
     pub fn compact(&mut self, keep: &[crate::package::Version]) {
-        // The newest releases stay whole too: the next lock update likely pins one.
+        self.compact_keeping(keep, KEEP_NEWEST);
+    }
+
+    /// [`compact`](Self::compact) for this run only: the newest releases
+    /// are summarised too unless `keep` names them (held in memory for the
+    /// whole audit, their files are what a large lockfile's answers weigh).
+    pub fn compact_for_run(&mut self, keep: &[crate::package::Version]) {
+        self.compact_keeping(keep, 0);
+    }
+
+    fn compact_keeping(&mut self, keep: &[crate::package::Version], keep_newest: usize) {
         let mut order: Vec<crate::package::Version> =
             self.releases.iter().map(ReleaseFacts::version).collect();
         order.sort();
         let newest: Vec<crate::package::Version> =
-            order.into_iter().rev().take(KEEP_NEWEST).collect();
+            order.into_iter().rev().take(keep_newest).collect();
         // The release before each kept one is what it is compared with.
         let previous: Vec<crate::package::Version> = keep
             .iter()
@@ -397,5 +409,22 @@ mod tests {
             r.files[0].filename.clear();
         }
         assert!(!old.covers(&[Version::new("1.4")]));
+        // What a run holds: the newest releases are summarised too, every
+        // summary is unchanged, and the locked release and its previous
+        // one stay whole.
+        let mut run = full.clone();
+        run.compact_for_run(&[Version::new("1.2")]);
+        assert!(run.covers(&[Version::new("1.2")]));
+        assert!(!run.covers(&[Version::new("1.19")]));
+        assert!(run.release(&Version::new("1.19")).unwrap().summarised());
+        assert_eq!(run.release(&Version::new("1.1")).unwrap().files.len(), 2);
+        assert_eq!(run.first_upload(), full.first_upload());
+        assert_eq!(run.releases_with_files(), full.releases_with_files());
+        for (a, b) in run.releases.iter().zip(&full.releases) {
+            assert_eq!(a.first_upload(), b.first_upload());
+            assert_eq!(a.yanked(), b.yanked());
+        }
+        let whole: usize = run.releases.iter().filter(|r| !r.summarised()).count();
+        assert_eq!(whole, 2, "1.2 and 1.1");
     }
 }
