@@ -174,9 +174,10 @@ struct Collector<'q> {
     scripts: Vec<(String, MemberFinding)>,
     /// Text members to analyse, analysed while the archive is still read.
     queue: &'q JobQueue,
-    /// Python members kept for what Python code runs as a file and for the
-    /// loaders of executables (at most [`KEEP_EACH`] each, [`KEEP_TOTAL`]
-    /// in all); other members a runner names are read again when needed.
+    /// Python members of archives inside the archive, kept for what Python
+    /// code runs as a file and for the loaders of executables (at most
+    /// [`KEEP_EACH`] each, [`KEEP_TOTAL`] in all). The archive's own members
+    /// are read again once it is known which are wanted.
     texts: std::collections::BTreeMap<String, Vec<u8>>,
     kept: usize,
     /// The archive's own `*.dist-info/RECORD`, if any.
@@ -195,12 +196,16 @@ impl Collector<'_> {
         if depth == 0 && m.path.contains(".dist-info/") && m.path.ends_with("/WHEEL") {
             self.is_wheel = true;
         }
+        // Hashed once: for the RECORD check and as the analysis memo's key.
+        let sha256: Option<[u8; 32]> = m.data.as_deref().map(|d| sha2::Sha256::digest(d).into());
         if depth == 0 {
             self.paths.push(m.path.clone());
             if let Some(data) = m.data.as_deref()
+                && let Some(sha) = &sha256
                 && data.len() as u64 == m.size
             {
-                self.digests.push((m.path.clone(), record::digest(data)));
+                self.digests
+                    .push((m.path.clone(), record::encode_digest(sha)));
                 if record::is_record(&m.path) {
                     self.record = Some(data.to_vec());
                 }
@@ -214,7 +219,9 @@ impl Collector<'_> {
                 }
             }
         }
-        let Some(data) = m.data else { return };
+        let (Some(data), Some(sha256)) = (m.data, sha256) else {
+            return;
+        };
         if is_nested_archive(&m.path) && archive::detect(&data).is_some() {
             let size = data.len();
             let data = if size > MAX_NESTED_SIZE {
@@ -241,7 +248,12 @@ impl Collector<'_> {
         if role == analyze::Role::Install {
             self.setup_text.push_str(&String::from_utf8_lossy(&data));
         }
-        if lower.ends_with(".py") && data.len() <= KEEP_EACH && self.kept + data.len() <= KEEP_TOTAL
+        // The archive's own members are read again if they are wanted;
+        // those of an archive inside it cannot be.
+        if depth > 0
+            && lower.ends_with(".py")
+            && data.len() <= KEEP_EACH
+            && self.kept + data.len() <= KEEP_TOTAL
         {
             self.kept += data.len();
             self.texts.insert(path.clone(), data.clone());
@@ -253,6 +265,7 @@ impl Collector<'_> {
         let deferred = depth == 0 && top_level && role == analyze::Role::Module && !script;
         let job = Job {
             path,
+            sha256,
             data,
             role,
             script,
@@ -278,6 +291,8 @@ const KEEP_TOTAL: usize = 8 << 20;
 struct Job {
     path: String,
     data: Vec<u8>,
+    /// The sha256 of `data`.
+    sha256: [u8; 32],
     role: analyze::Role,
     script: bool,
     /// A top-level module, queued once the `.pth` files were known.
@@ -356,31 +371,33 @@ mod memo {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
 
-    use sha2::Digest;
+    use sha2::{Digest as _, Sha256};
 
     use super::{Analysed, Job, analyze};
 
+    /// One sha256 over everything the analysis reads (the member's own
+    /// sha256, its roles, how its path names it, its project's tokens), so
+    /// that an entry costs a few dozen bytes however long its path.
     #[derive(Hash, PartialEq, Eq)]
-    pub(super) struct Key {
-        sha256: [u8; 32],
-        role: analyze::Role,
-        own_role: analyze::Role,
-        python: bool,
-        python_name: bool,
-        project: Vec<String>,
-    }
+    pub(super) struct Key([u8; 32]);
 
     impl Key {
         pub(super) fn of(job: &Job) -> Self {
             let lower = job.path.to_ascii_lowercase();
-            Self {
-                sha256: sha2::Sha256::digest(&job.data).into(),
-                role: job.role,
-                own_role: analyze::role(&job.path, &[]),
-                python: job.python,
-                python_name: lower.ends_with(".py") || lower.ends_with(".pyw"),
-                project: analyze::project_tokens(&job.path),
+            let mut h = Sha256::new();
+            h.update(job.sha256);
+            h.update([
+                job.role as u8,
+                analyze::role(&job.path, &[]) as u8,
+                u8::from(job.python),
+                u8::from(lower.ends_with(".py") || lower.ends_with(".pyw")),
+            ]);
+            for token in analyze::project_tokens(&job.path) {
+                // Length-prefixed: no two lists of tokens hash the same bytes.
+                h.update((token.len() as u64).to_le_bytes());
+                h.update(token.as_bytes());
             }
+            Self(h.finalize().into())
         }
     }
 
@@ -392,23 +409,32 @@ mod memo {
     /// looked up (the look-up costs about as much).
     pub(super) const MIN_BYTES: usize = 256;
 
-    fn map() -> std::sync::MutexGuard<'static, HashMap<Key, Analysed>> {
-        static MAP: OnceLock<Mutex<HashMap<Key, Analysed>>> = OnceLock::new();
+    /// An analysis that found nothing (most of them) is kept as `None`.
+    type Map = HashMap<Key, Option<Box<Analysed>>>;
+
+    fn map() -> std::sync::MutexGuard<'static, Map> {
+        static MAP: OnceLock<Mutex<Map>> = OnceLock::new();
         MAP.get_or_init(Mutex::default)
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(super) fn get(key: &Key) -> Option<Analysed> {
-        map().get(key).cloned()
+        map()
+            .get(key)
+            .map(|found| found.as_deref().cloned().unwrap_or_default())
     }
 
     pub(super) fn put(key: Key, found: &Analysed) {
+        let empty = found.findings.is_empty()
+            && found.runs.is_empty()
+            && found.called.is_empty()
+            && found.imports.is_empty();
         let mut map = map();
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(key, found.clone());
+        map.insert(key, (!empty).then(|| Box::new(found.clone())));
     }
 }
 
@@ -427,7 +453,7 @@ struct JobQueue {
 /// Bytes of member text waiting in the queue before the reader waits for
 /// the workers: a reader that inflates faster than they analyse would
 /// otherwise hold the whole archive's text.
-const QUEUED_BYTES: usize = 8 << 20;
+const QUEUED_BYTES: usize = 4 << 20;
 
 #[derive(Default)]
 struct QueueState {
@@ -704,31 +730,17 @@ fn scan_here(
             out.findings.push((Some(job.path.clone()), f));
         }
     }
-    // A file run as code that is not a Python member (`README.txt`) was
-    // not read whole: the archive is read again for those names only.
-    let missing: Vec<String> = runs
-        .iter()
-        .filter(|(runner, _, run)| member_named(&texts, runner, &run.path).is_none())
-        .filter_map(|(_, _, run)| {
-            let path = run.path.replace('\\', "/");
-            path.rsplit('/').next().map(str::to_string)
-        })
-        .collect();
-    if !missing.is_empty() {
-        let wanted = |p: &str| {
-            let base = p.rsplit('/').next().unwrap_or(p);
-            missing.iter().any(|m| m == base)
-        };
-        archive::read_source(source, limits, &wanted, &mut |m| {
-            if let Some(data) = m.data
-                && data.len() <= KEEP_EACH
-            {
-                texts.insert(m.path, data);
-            }
-        });
-    }
-    run_as_code(rules, &runs, &texts, &mut out.findings);
     let pure = !is_wheel || pure_wheel(filename);
+    let loaded: Vec<&str> = if pure {
+        binaries
+            .iter()
+            .map(|(path, ..)| path.rsplit('/').next().unwrap_or(path))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    read_wanted_again(source, limits, &runs, &loaded, &mut texts);
+    run_as_code(rules, &runs, &texts, &mut out.findings);
     if pure {
         for (path, size, kind) in binaries {
             let base = path.rsplit('/').next().unwrap_or(&path);
@@ -808,6 +820,51 @@ fn scan_here(
     analyze::uncap_called(&mut out.findings, &called);
     cap_nested(&mut out.findings, &launchers);
     Ok(out)
+}
+
+/// Reads the archive's own members again that the whole-archive passes
+/// need, now that it is known which: every member with the file name of a
+/// file Python code runs (`exec(open("README.txt").read())`), and the Python
+/// files that could load or start one of the executables `loaded` (they
+/// name it and start programs or load libraries). The first read kept none
+/// of them: most archives need neither.
+fn read_wanted_again(
+    source: archive::Source<'_>,
+    limits: &Limits,
+    runs: &Runs,
+    loaded: &[&str],
+    texts: &mut std::collections::BTreeMap<String, Vec<u8>>,
+) {
+    let run_bases: std::collections::BTreeSet<String> = runs
+        .iter()
+        .filter_map(|(_, _, run)| {
+            let path = run.path.replace('\\', "/");
+            path.rsplit('/').next().map(str::to_string)
+        })
+        .collect();
+    if run_bases.is_empty() && loaded.is_empty() {
+        return;
+    }
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let wanted = |p: &str| {
+        run_bases.contains(&base(p))
+            || (!loaded.is_empty() && p.to_ascii_lowercase().ends_with(".py"))
+    };
+    archive::read_source(source, limits, &wanted, &mut |m| {
+        let Some(data) = m.data.filter(|d| d.len() <= KEEP_EACH) else {
+            return;
+        };
+        let may_load = || {
+            let text = String::from_utf8_lossy(&data);
+            STARTERS.iter().chain(LOADERS).any(|w| text.contains(w))
+                && loaded.iter().any(|b| names_file(&text, b))
+        };
+        if run_bases.contains(&base(&m.path))
+            || (m.path.to_ascii_lowercase().ends_with(".py") && may_load())
+        {
+            texts.insert(m.path, data);
+        }
+    });
 }
 
 /// Reads the archive and the archives inside it, queueing text members for

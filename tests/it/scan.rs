@@ -814,6 +814,43 @@ fn an_executable_with_a_loader_that_runs_on_import_is_high() {
     );
 }
 
+/// The loader is found however much Python comes before it in the archive
+/// (the scan keeps no text while it reads, and reads the candidates again).
+#[test]
+fn a_loader_after_many_megabytes_of_python_is_still_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut exe = b"MZ".to_vec();
+    exe.resize(256, 0);
+    // One megabyte of plain code, nine times (analysed once: the same bytes).
+    let mut bulk = String::new();
+    let mut i = 0;
+    while bulk.len() < 1_000_000 {
+        bulk.push_str(&format!("value_{i} = {i} * 2\n"));
+        i += 1;
+    }
+    let names: Vec<String> = (0..9).map(|i| format!("helper/bulk_{i}.py")).collect();
+    let mut members: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), bulk.as_bytes()))
+        .collect();
+    let loader: &[u8] = b"import os, subprocess\nsubprocess.Popen([os.path.join(os.path.dirname(__file__), 'helper.exe')])\n";
+    members.extend([
+        ("helper/__init__.py", loader),
+        ("helper/helper.exe", &exe[..]),
+        ("helper-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+    ]);
+    let w = wheel(tmp.path(), "helper-1.0-py3-none-any.whl", &members);
+    let (_, report) = scan(&w);
+    let finding = first_of(&report, "binary-payload");
+    assert_eq!(finding["severity"], "high", "{finding}");
+    assert!(
+        finding["evidence"]
+            .to_string()
+            .contains("helper/__init__.py:2"),
+        "{finding}"
+    );
+}
+
 /// History: a `.pth` that a release adds is new since the previous one and
 /// blocks; startup code that both releases carry is long-standing and is
 /// not raised.
