@@ -85,7 +85,12 @@ pub(super) fn release_checks(
         ..ClientConfig::default()
     })?;
     let bar = progress_bar(wanted.len());
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // One worker thread: the archives fetched as answers arrive keep
+    // moving while this thread runs the synchronous checks between the
+    // phases (a current-thread runtime would freeze them, and their
+    // request timeouts would keep counting).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -767,6 +767,9 @@ pub fn gap_reason(archive: &str, gaps: &[String]) -> String {
     format!("{archive} was not scanned in full: {}", gaps.join("; "))
 }
 
+/// A file as a package expects it: URL, the index's sha256, the pinned one.
+type FileKey = (String, Option<String>, Option<String>);
+
 /// A file's outcome, awaited by every package that locks the file.
 type Pending = Shared<BoxFuture<'static, Arc<FileOutcome>>>;
 
@@ -781,7 +784,9 @@ pub struct Scanner {
     budget: Budget,
     /// Files fetched or scanned at once (the index client's concurrency).
     in_flight: tokio::sync::Semaphore,
-    started: std::sync::Mutex<HashMap<(String, Option<String>), Pending>>,
+    /// By (URL, the index's sha256, the pinned sha256): each package's
+    /// expectations are checked against the bytes, never another's.
+    started: std::sync::Mutex<HashMap<FileKey, Pending>>,
 }
 
 impl Scanner {
@@ -818,7 +823,7 @@ impl Scanner {
     }
 
     fn pending(self: &Arc<Self>, file: &FileFacts, pinned: Option<String>) -> Pending {
-        let key = (file.url.clone(), pinned.clone());
+        let key = (file.url.clone(), file.sha256.clone(), pinned.clone());
         let mut started = self
             .started
             .lock()
@@ -953,6 +958,16 @@ pub async fn scan_all(
             .buffer_unordered(usize::MAX)
             .collect()
             .await;
+    // Every outcome is in `results` now: the scanner's copies go.
+    scanner
+        .started
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
+    // In the order of the packages and files, not of the downloads: notes
+    // and reasons are joined in this order.
+    let mut results = results;
+    results.sort_by(|a, b| (a.0, &a.1.filename).cmp(&(b.0, &b.1.filename)));
     let mut findings = Vec::new();
     let mut unknown: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut per_release: BTreeMap<usize, Vec<(String, Members)>> = BTreeMap::new();
