@@ -107,6 +107,10 @@ pub(super) fn release_checks(
             },
         )
     });
+    let indexes: Vec<IndexUrl> = packages
+        .iter()
+        .map(|p| index_for(p, user.as_ref(), &default))
+        .collect();
     let answers = if wanted.is_empty() {
         BTreeMap::new()
     } else {
@@ -115,9 +119,10 @@ pub(super) fn release_checks(
                 b.inc(1);
             }
             if let Some(scanner) = &scanner {
-                for p in packages
+                for (p, _) in packages
                     .iter()
-                    .filter(|p| p.name == *name && index_for(p, user.as_ref(), &default) == *index)
+                    .zip(&indexes)
+                    .filter(|(p, i)| p.name == *name && *i == index)
                 {
                     scanner.start(p, Some(answer));
                 }
@@ -128,10 +133,6 @@ pub(super) fn release_checks(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let indexes: Vec<IndexUrl> = packages
-        .iter()
-        .map(|p| index_for(p, user.as_ref(), &default))
-        .collect();
     let keyed: Vec<Option<&crate::index::Answer>> = packages
         .iter()
         .zip(&indexes)

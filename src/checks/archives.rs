@@ -332,8 +332,8 @@ async fn one_file(
         Ok(b) => b,
         Err(e) => return FileOutcome::Unknown(format!("{}: download failed: {e}", file.filename)),
     };
-    // Hashed on a blocking thread: the runtime's one thread keeps serving
-    // the index and the other downloads meanwhile.
+    // Hashed on a blocking thread: the runtime's threads keep serving the
+    // index and the other downloads meanwhile.
     let (bytes, got) = match tokio::task::spawn_blocking(move || {
         let got = hex::encode(sha2::Sha256::digest(&bytes));
         (bytes, got)
