@@ -297,7 +297,8 @@ struct Job {
     sha256: [u8; 32],
     role: analyze::Role,
     script: bool,
-    /// A top-level module, queued once the `.pth` files were known.
+    /// A top-level module: its findings come after the `.pth` files', and
+    /// a `.pth` that imports it has it judged again as startup code.
     deferred: bool,
     /// A Python file: what it runs as a file and the names it calls
     /// unasked are found too.
@@ -867,13 +868,11 @@ fn read_wanted_again(
         let Some(data) = m.data.filter(|d| d.len() <= KEEP_EACH) else {
             return;
         };
-        let may_load = || {
+        if is_python(&m.path) && !loaded.is_empty() {
+            // Decoded once for every executable it may name.
             let text = String::from_utf8_lossy(&data);
-            STARTERS.iter().chain(LOADERS).any(|w| text.contains(w))
-        };
-        if is_python(&m.path) && !loaded.is_empty() && may_load() {
             for b in loaded {
-                if let Some(l) = loader_in(&m.path, &data, b) {
+                if let Some(l) = loader_in(&m.path, &text, b) {
                     let better = loaders
                         .get(*b)
                         .is_none_or(|best| Loader::rank(&l, best).is_gt());
@@ -892,8 +891,8 @@ fn read_wanted_again(
 }
 
 /// Reads the archive and the archives inside it, queueing text members for
-/// analysis as they stream by; top-level modules are queued last, once the
-/// `.pth` files that may import them are known.
+/// analysis as they stream by; top-level modules that a `.pth` file imports
+/// are read again once every `.pth` is known ([`startup_again`]).
 fn read_members<'q>(
     source: archive::Source<'_>,
     limits: &Limits,
@@ -1075,16 +1074,15 @@ fn loader_of(texts: &std::collections::BTreeMap<String, Vec<u8>>, base: &str) ->
     texts
         .iter()
         .filter(|(p, _)| p.to_ascii_lowercase().ends_with(".py"))
-        .filter_map(|(p, data)| loader_in(p, data, base))
+        .filter_map(|(p, data)| loader_in(p, &String::from_utf8_lossy(data), base))
         .max_by(Loader::rank)
 }
 
 /// `p` as a loader of `base`: a Python file outside tests that names it
 /// and starts programs or loads libraries.
-fn loader_in(p: &str, data: &[u8], base: &str) -> Option<Loader> {
-    let text = String::from_utf8_lossy(data);
+fn loader_in(p: &str, text: &str, base: &str) -> Option<Loader> {
     let starts = STARTERS.iter().any(|w| text.contains(w));
-    if !(starts || LOADERS.iter().any(|w| text.contains(w))) || !names_file(&text, base) {
+    if !(starts || LOADERS.iter().any(|w| text.contains(w))) || !names_file(text, base) {
         return None;
     }
     let role = analyze::role(p, &[]);
@@ -1102,7 +1100,7 @@ fn loader_in(p: &str, data: &[u8], base: &str) -> Option<Loader> {
             script: role == analyze::Role::Install,
             beacons: false,
         };
-        python::analyse(&text, want).reach.is_some_and(|r| {
+        python::analyse(text, want).reach.is_some_and(|r| {
             text.lines()
                 .enumerate()
                 .any(|(i, l)| STARTERS.iter().any(|w| l.contains(w)) && r.unasked(line_of(i)))

@@ -811,8 +811,7 @@ impl Scanner {
             return;
         }
         let view = ReleaseView::new(pkg, Some(facts));
-        for f in select(pkg, &view, self.settings.all_wheels, self.settings.sdists) {
-            let pinned = pkg.pinned_sha256(&f.filename).map(str::to_string);
+        for (f, pinned) in scanned_files(pkg, &view, &self.settings) {
             drop(self.pending(f, pinned));
         }
     }
@@ -848,6 +847,20 @@ impl Scanner {
         started.insert(key, pending.clone());
         pending
     }
+}
+
+/// The files of `pkg` the scan reads ([`select`]), each with the sha256 the
+/// lockfile pins for it: what [`Scanner::start`] starts early and what
+/// [`scan_all`] awaits.
+fn scanned_files<'a>(
+    pkg: &Package,
+    view: &ReleaseView<'a>,
+    settings: &ScanSettings,
+) -> Vec<(&'a FileFacts, Option<String>)> {
+    select(pkg, view, settings.all_wheels, settings.sdists)
+        .into_iter()
+        .map(|f| (f, pkg.pinned_sha256(&f.filename).map(str::to_string)))
+        .collect()
 }
 
 /// The previous release's findings in the counterpart of a file.
@@ -920,7 +933,7 @@ pub async fn scan_all(
             continue;
         };
         let view = ReleaseView::new(pkg, Some(facts));
-        let files = select(pkg, &view, settings.all_wheels, settings.sdists);
+        let files = scanned_files(pkg, &view, settings);
         if files.is_empty() {
             statuses.push(ScanStatus::na("no files of the release to scan"));
             continue;
@@ -935,7 +948,7 @@ pub async fn scan_all(
         };
         statuses.push(ScanStatus {
             status: "scanned",
-            archives: files.iter().map(|f| f.filename.clone()).collect(),
+            archives: files.iter().map(|(f, _)| f.filename.clone()).collect(),
             reason: (!not_built.is_empty()).then(|| {
                 format!(
                     "{} not scanned: installers take the pure wheel and never build it (--scan-sdists scans it too)",
@@ -943,12 +956,11 @@ pub async fn scan_all(
                 )
             }),
         });
-        for f in files {
-            let pinned = pkg.pinned_sha256(&f.filename).map(str::to_string);
+        for (f, pinned) in files {
             jobs.push((i, f.clone(), pinned));
         }
     }
-    let results: Vec<(usize, FileFacts, FileOutcome, Option<Previous>)> =
+    let mut results: Vec<(usize, FileFacts, FileOutcome, Option<Previous>)> =
         futures::stream::iter(jobs)
             .map(|(i, f, pinned)| async move {
                 let outcome = scanner.outcome(&f, pinned).await;
@@ -966,7 +978,6 @@ pub async fn scan_all(
         .clear();
     // In the order of the packages and files, not of the downloads: notes
     // and reasons are joined in this order.
-    let mut results = results;
     results.sort_by(|a, b| (a.0, &a.1.filename).cmp(&(b.0, &b.1.filename)));
     let mut findings = Vec::new();
     let mut unknown: BTreeMap<usize, Vec<String>> = BTreeMap::new();
