@@ -50,6 +50,24 @@ pub fn customs(dir: &Path) -> Command {
     cmd
 }
 
+/// `customs audit --format json --no-provenance` in `dir`, asking the index
+/// at `index_url`, with its cache in `dir/cache`; the caller adds options
+/// and the lockfile.
+pub fn audit_json(dir: &Path, index_url: &str) -> Command {
+    let mut cmd = customs(dir);
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--no-provenance",
+        "--index-url",
+        index_url,
+        "--cache-dir",
+    ])
+    .arg(dir.join("cache"));
+    cmd
+}
+
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let Output {

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::common::{customs, json, sha256_hex};
+use crate::common::{audit_json, json, sha256_hex};
 use crate::server::{Reply, Server};
 
 /// A pure wheel with one harmless module.
@@ -65,18 +65,8 @@ fn an_archive_is_fetched_while_the_index_is_still_answering_for_others() {
     )
     .unwrap();
     let started = Instant::now();
-    let child = customs(tmp.path())
-        .args([
-            "audit",
-            "--format",
-            "json",
-            "--no-provenance",
-            "--index-url",
-            &server.index_url(),
-            "--cache-dir",
-            tmp.path().join("cache").to_str().unwrap(),
-            "requirements.txt",
-        ])
+    let child = audit_json(tmp.path(), &server.index_url())
+        .arg("requirements.txt")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use crate::common::{customs, json, record_digest, run, sha256_hex};
+use crate::common::{audit_json, json, record_digest, run, sha256_hex};
 use crate::server::{Ranges, Reply, Server};
 
 const WHEEL: &str = "inertpkg-1.0-py3-none-any.whl";
@@ -91,19 +91,8 @@ fn serve(server: &Server, bytes: &[u8], ranges: Ranges) {
 fn audit(server: &Server, extra: &[&str]) -> serde_json::Value {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("requirements.txt"), "inertpkg==1.0\n").unwrap();
-    let mut cmd = customs(tmp.path());
-    cmd.args([
-        "audit",
-        "--format",
-        "json",
-        "--no-provenance",
-        "--index-url",
-        &server.index_url(),
-        "--cache-dir",
-        tmp.path().join("cache").to_str().unwrap(),
-    ])
-    .args(extra)
-    .arg("requirements.txt");
+    let mut cmd = audit_json(tmp.path(), &server.index_url());
+    cmd.args(extra).arg("requirements.txt");
     let (code, out, err) = run(&mut cmd);
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     json(&out)

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::common::{customs, json, run, sha256_hex};
+use crate::common::{audit_json, customs, json, run, sha256_hex};
 
 fn targz(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
     let path = dir.join(name);
@@ -1111,17 +1111,7 @@ fn the_sdist_is_scanned_only_where_an_installer_could_build_it() {
     )
     .unwrap();
     let audit = |extra: &[&str]| {
-        let mut cmd = customs(tmp.path());
-        cmd.args([
-            "audit",
-            "--format",
-            "json",
-            "--no-provenance",
-            "--index-url",
-            &server.index_url(),
-            "--cache-dir",
-            tmp.path().join("cache").to_str().unwrap(),
-        ]);
+        let mut cmd = audit_json(tmp.path(), &server.index_url());
         cmd.args(extra).arg("requirements.txt");
         let (code, out, err) = run(&mut cmd);
         assert!(code == 0 || code == 1, "{err}");
