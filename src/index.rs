@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 
 pub use auth::{Credential, Credentials};
-pub use client::{ClientConfig, ClientError, IndexClient, IndexUrl, RangeError};
+pub use client::{Body, ClientConfig, ClientError, IndexClient, IndexUrl, RangeError};
 pub use model::{Answer, FileFacts, ProjectFacts, ProjectStatus, ReleaseFacts};
 
 use crate::package::PackageName;

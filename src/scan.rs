@@ -8,6 +8,7 @@ pub mod python;
 pub mod record;
 pub mod rules;
 pub mod sparse;
+pub mod stream;
 pub mod words;
 
 use sha2::Digest as _;
@@ -632,6 +633,23 @@ pub fn scan_bytes(
     limits: &Limits,
 ) -> Result<ArchiveScan, RulesError> {
     scan_source(filename, archive::Source::Bytes(bytes), limits)
+}
+
+/// [`scan_bytes`] of an archive that has streamed in: a zip from the parts
+/// of it that were kept, anything else whole. `None` when the read needed
+/// bytes that were not kept (a central directory that disagrees with the
+/// local headers): the file must then be read whole.
+pub fn scan_held(
+    filename: &str,
+    held: stream::Held,
+    limits: &Limits,
+) -> Result<Option<ArchiveScan>, RulesError> {
+    let sparse = match held.into_whole() {
+        Ok(bytes) => return scan_bytes(filename, &bytes, limits).map(Some),
+        Err(held) => held.into_sparse(),
+    };
+    let scan = scan_source(filename, archive::Source::Ranges(&sparse), limits)?;
+    Ok(sparse.failure().is_none().then_some(scan))
 }
 
 /// [`scan_bytes`] of an archive in memory or a wheel read by ranges.

@@ -58,6 +58,45 @@ pub(super) fn archive_identity(filename: &str) -> (String, Option<String>) {
     }
 }
 
+/// Reads an archive as a download streams in (of a zip, only what the
+/// scanner reads is kept), and again keeping every byte if that was not
+/// enough: its sha256 and its scan.
+fn scan_file(
+    path: &Path,
+    filename: &str,
+    size: u64,
+    limits: &crate::scan::Limits,
+) -> Result<(String, crate::scan::ArchiveScan)> {
+    use crate::scan::stream::Streamed;
+    use std::io::Read as _;
+    for whole in [false, true] {
+        let mut body = if whole {
+            Streamed::whole(Some(size), MAX_ARCHIVE)
+        } else {
+            Streamed::new(Some(size), MAX_ARCHIVE, crate::scan::wanted_whole)
+        };
+        let mut file = std::fs::File::open(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = file
+                .read(&mut chunk)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            body.push(&chunk[..n])
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        let held = body.finish();
+        let sha256 = held.sha256.clone();
+        if let Some(result) = crate::scan::scan_held(filename, held, limits)? {
+            return Ok((sha256, result));
+        }
+    }
+    bail!("{}: read whole, still not readable", path.display())
+}
+
 /// `customs scan FILE|DIR...`.
 pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
     let now = Timestamp::now();
@@ -79,8 +118,6 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
                 MAX_ARCHIVE >> 20
             );
         }
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
         let filename = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -97,15 +134,13 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         );
         pkg.source =
             crate::package::Source::new(SourceKind::Path, Some(report::display_path(&path)));
+        let (sha256, result) = scan_file(&path, &filename, size, &limits)?;
         let mut artifact = crate::package::Artifact::named(filename.clone());
-        artifact.size = Some(bytes.len() as u64);
-        if let Some(h) = crate::package::Hash::sha256(&hex::encode(sha2::Digest::finalize(
-            sha2::Digest::chain_update(sha2::Sha256::default(), &bytes),
-        ))) {
+        artifact.size = Some(size);
+        if let Some(h) = crate::package::Hash::sha256(&sha256) {
             artifact.hashes.push(h);
         }
         pkg.artifacts.push(artifact);
-        let result = crate::scan::scan_bytes(&filename, &bytes, &limits)?;
         findings.extend(checks::archives::archive_findings(
             &pkg,
             None,

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
-use sha2::Digest;
 
 use super::release::ReleaseView;
 use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
 use crate::index::{Answer, FileFacts, IndexClient};
 use crate::package::{ArtifactKind, Package, PackageName, SourceKind};
-use crate::scan::{Limits, MemberFinding, scan_bytes};
+use crate::scan::stream::{Held, Streamed};
+use crate::scan::{Limits, MemberFinding, scan_held};
 
 /// The findings of one archive, by member.
 type Members = Vec<(Option<String>, MemberFinding)>;
@@ -327,41 +327,84 @@ async fn one_file(
     }
     // Held until the scan is done; a closed semaphore cannot happen (the
     // budget is never closed), so an error just means no wait.
+    // The whole file's share, though of a zip only part is kept: handing
+    // back what was not kept let more files wait for a scan, and peak memory
+    // rose (measured).
     let _held = budget.bytes.acquire_many(Budget::share(file.size)).await;
-    let bytes = match client.download(&file.url, MAX_DOWNLOAD).await {
-        Ok(b) => b,
-        Err(e) => return FileOutcome::Unknown(format!("{}: download failed: {e}", file.filename)),
-    };
-    // Hashed on a blocking thread: the runtime's threads keep serving the
-    // index and the other downloads meanwhile.
-    let (bytes, got) = match tokio::task::spawn_blocking(move || {
-        let got = hex::encode(sha2::Sha256::digest(&bytes));
-        (bytes, got)
-    })
-    .await
-    {
-        Ok(hashed) => hashed,
-        Err(e) => return FileOutcome::Unknown(format!("{}: hashing failed: {e}", file.filename)),
-    };
-    for expected in [Some(index_sha.clone()), pinned].into_iter().flatten() {
-        if got != expected {
-            return FileOutcome::Mismatch { expected, got };
+    let expected: Vec<String> = [Some(index_sha), pinned].into_iter().flatten().collect();
+    // Streamed, keeping of a zip only what the scanner reads; read again,
+    // keeping every byte, if that was not enough.
+    let mut result = None;
+    for whole in [false, true] {
+        let got = match streamed(client, file, whole, &expected).await {
+            Ok(got) => got,
+            Err(outcome) => return outcome,
+        };
+        let name = file.filename.clone();
+        let _scanning = budget.scans.acquire().await;
+        match tokio::task::spawn_blocking(move || scan_held(&name, got, &Limits::default())).await {
+            Ok(Ok(Some(scanned))) => {
+                result = Some(scanned);
+                break;
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return FileOutcome::Unknown(e.to_string()),
+            Err(e) => {
+                return FileOutcome::Unknown(format!("{}: the scan failed: {e}", file.filename));
+            }
         }
     }
-    let name = file.filename.clone();
-    let _scanning = budget.scans.acquire().await;
-    let scanned =
-        tokio::task::spawn_blocking(move || scan_bytes(&name, &bytes, &Limits::default())).await;
-    match scanned {
-        Ok(Ok(result)) => {
-            // Only complete verdicts are kept: a scan with gaps is retried.
-            if result.gaps.is_empty() {
-                store(cache_root, &index_sha, Verified::Whole, &result.findings);
-            }
-            FileOutcome::Findings(result.findings, result.gaps, note)
-        }
-        Ok(Err(e)) => FileOutcome::Unknown(e.to_string()),
-        Err(e) => FileOutcome::Unknown(format!("{}: the scan failed: {e}", file.filename)),
+    let Some(result) = result else {
+        return FileOutcome::Unknown(format!("{}: read whole, still not readable", file.filename));
+    };
+    // Only complete verdicts are kept: a scan with gaps is retried.
+    if result.gaps.is_empty() {
+        store(cache_root, &expected[0], Verified::Whole, &result.findings);
+    }
+    FileOutcome::Findings(result.findings, result.gaps, note)
+}
+
+/// Downloads a file, hashing every byte and keeping, of a zip, what the
+/// scanner reads (every byte when `whole`); the bytes must have every
+/// `expected` sha256 (the index's first).
+async fn streamed(
+    client: &IndexClient,
+    file: &FileFacts,
+    whole: bool,
+    expected: &[String],
+) -> Result<Held, FileOutcome> {
+    let cap = MAX_DOWNLOAD as u64;
+    let mut body = if whole {
+        Streamed::whole(file.size, cap)
+    } else {
+        Streamed::new(file.size, cap, crate::scan::wanted_whole)
+    };
+    if let Err(e) = client
+        .download_into(&file.url, MAX_DOWNLOAD, &mut body)
+        .await
+    {
+        return Err(FileOutcome::Unknown(format!(
+            "{}: download failed: {e}",
+            file.filename
+        )));
+    }
+    let got = body.finish();
+    if let Some(want) = expected.iter().find(|e| **e != got.sha256) {
+        return Err(FileOutcome::Mismatch {
+            expected: want.clone(),
+            got: got.sha256,
+        });
+    }
+    Ok(got)
+}
+
+impl crate::index::Body for Streamed {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
+        Streamed::push(self, chunk)
+    }
+
+    fn restart(&mut self) {
+        Streamed::restart(self);
     }
 }
 

@@ -427,7 +427,7 @@ impl IndexClient {
         simple: bool,
         cap: usize,
     ) -> Result<Fetched, String> {
-        self.get_with(url, etag, simple, cap, None)
+        self.get_with(url, etag, simple, cap, None, None)
             .await?
             .ok_or_else(|| format!("{}: unexpected answer", crate::redact::url(url.as_str())))
     }
@@ -442,6 +442,7 @@ impl IndexClient {
         simple: bool,
         cap: usize,
         range: Option<(u64, u64)>,
+        mut sink: Option<&mut dyn Body>,
     ) -> Result<Option<Fetched>, String> {
         let mut attempt = 0u32;
         // User info in a URL (a file URL an index gave) is sent as a header,
@@ -499,7 +500,11 @@ impl IndexClient {
                         return Ok(None);
                     }
                     if status.is_success() {
-                        match read_capped(resp, cap).await {
+                        let read = match sink.as_deref_mut() {
+                            Some(sink) => read_into(resp, cap, sink).await.map(|()| Vec::new()),
+                            None => read_capped(resp, cap).await,
+                        };
+                        match read {
                             Ok(body) => {
                                 return Ok(Some(Fetched::Ok {
                                     body,
@@ -583,17 +588,27 @@ impl IndexClient {
         }
     }
 
-    /// Downloads a file (an archive to scan) with a size cap.
-    pub async fn download(&self, url: &str, cap: usize) -> Result<Vec<u8>, String> {
+    /// Downloads a file (an archive to scan) with a size cap, handing its
+    /// bytes to `body` as they arrive (started again if the download is).
+    pub async fn download_into(
+        &self,
+        url: &str,
+        cap: usize,
+        body: &mut dyn Body,
+    ) -> Result<(), String> {
         if self.config.offline {
             return Err("offline".into());
         }
         let shown = crate::redact::url(url);
         let url = Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
-        match self.get(&url, None, false, cap).await? {
-            Fetched::Ok { body, .. } => Ok(body),
-            Fetched::NotFound => Err(format!("{shown}: HTTP 404")),
-            Fetched::NotModified { .. } => Err(format!("{shown}: unexpected 304")),
+        match self
+            .get_with(&url, None, false, cap, None, Some(body))
+            .await?
+        {
+            Some(Fetched::Ok { .. }) => Ok(()),
+            Some(Fetched::NotFound) => Err(format!("{shown}: HTTP 404")),
+            Some(Fetched::NotModified { .. }) => Err(format!("{shown}: unexpected 304")),
+            None => Err(format!("{shown}: unexpected answer")),
         }
     }
 }
@@ -625,7 +640,7 @@ impl IndexClient {
         let cap = usize::try_from(want)
             .map_err(|_| RangeError::Failed(format!("{shown}: range too large")))?;
         let fetched = self
-            .get_with(&parsed, None, false, cap, Some((first, last)))
+            .get_with(&parsed, None, false, cap, Some((first, last)), None)
             .await
             .map_err(RangeError::Failed)?;
         let (body, headers) = match fetched {
@@ -688,6 +703,41 @@ fn describe(e: &reqwest::Error) -> String {
         kind.to_string()
     } else {
         format!("{kind} ({detail})")
+    }
+}
+
+/// Where a download's bytes go as they arrive.
+pub trait Body: Send {
+    /// The next bytes; an error stops the download.
+    fn push(&mut self, chunk: &[u8]) -> Result<(), String>;
+    /// Forgets what came: the download starts again.
+    fn restart(&mut self);
+}
+
+/// [`read_capped`] into a [`Body`].
+async fn read_into(
+    mut resp: reqwest::Response,
+    cap: usize,
+    body: &mut dyn Body,
+) -> Result<(), String> {
+    let too_big = || format!("document larger than {} MiB", cap / 1024 / 1024);
+    if resp.content_length().is_some_and(|l| l > cap as u64) {
+        return Err(too_big());
+    }
+    body.restart();
+    let mut got = 0usize;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                got = got.saturating_add(chunk.len());
+                if got > cap {
+                    return Err(too_big());
+                }
+                body.push(&chunk)?;
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(describe(&e)),
+        }
     }
 }
 

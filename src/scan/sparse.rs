@@ -62,6 +62,16 @@ impl Sparse {
         }
     }
 
+    /// A file of `len` bytes of which `chunks` (offset, bytes) are held
+    /// already; `fetch` is asked for anything else.
+    pub fn with_held(len: u64, chunks: BTreeMap<u64, Vec<u8>>, fetch: Fetcher) -> Self {
+        let file = Self::new(len, u64::MAX, fetch);
+        if let Ok(mut held) = file.chunks.lock() {
+            *held = chunks;
+        }
+        file
+    }
+
     /// The file's length.
     pub fn len(&self) -> u64 {
         self.len

@@ -1165,3 +1165,98 @@ fn the_sdist_is_scanned_only_where_an_installer_could_build_it() {
     assert_eq!(hooks(&report), ["binpkg", "purepkg"], "{report}");
     assert_eq!(server.hits("/files/purepkg-1.0.tar.gz"), 1);
 }
+
+/// Bytes that do not compress (a compiled extension's or a key's stand-in).
+fn noise(n: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A wheel streams in: of its extension only the head is kept, and it is
+/// downloaded once. A wheel whose local header hides a module under another
+/// name (the central directory, which installers read, calls it `.py`) is
+/// read again whole, and what the module runs is found.
+#[test]
+fn a_wheel_streams_in_and_one_whose_headers_lie_is_read_whole() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ext = b"\x7fELF".to_vec();
+    ext.extend(noise(2 << 20));
+    let run = b"import base64\nexec(base64.b64decode('cHJpbnQoJ2hlbGxvJyk='))\n";
+    // A module whose payload comes after 48 kB of a literal that does not
+    // compress: far past what is kept of a member read for its head.
+    let mut hidden = format!("KEY = '{}'\n", hex::encode(noise(24_000))).into_bytes();
+    hidden.extend_from_slice(run);
+    let mut lines = String::from("# deps\n");
+    for (project, lie) in [("plainext", false), ("lyingext", true)] {
+        let name = format!("{project}-1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+        let w = wheel(
+            tmp.path(),
+            &name,
+            &[
+                (&format!("{project}/hidden.py"), &hidden[..]),
+                (&format!("{project}/__init__.py"), b"from ._ext import *\n"),
+                // Last: the end of the file is always kept.
+                (&format!("{project}/_ext.so"), &ext[..]),
+                (
+                    &format!("{project}-1.0.dist-info/WHEEL"),
+                    b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n",
+                ),
+            ],
+        );
+        let mut bytes = std::fs::read(&w).unwrap();
+        if lie {
+            // The local header's name only: `hidden.py` becomes `hidden.so`.
+            let at = bytes
+                .windows(4)
+                .enumerate()
+                .filter(|(_, w)| *w == b"PK\x03\x04")
+                .map(|(i, _)| i)
+                .find(|i| bytes[i + 30..].starts_with(format!("{project}/hidden.py").as_bytes()))
+                .unwrap();
+            let dot = at + 30 + project.len() + "/hidden.".len();
+            bytes[dot..dot + 2].copy_from_slice(b"so");
+        }
+        serve_releases(
+            &server,
+            project,
+            &[Release {
+                version: "1.0",
+                filename: &name,
+                bytes: &bytes,
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            }],
+        );
+        lines.push_str(&format!("{project}==1.0\n"));
+    }
+    std::fs::write(tmp.path().join("requirements.txt"), lines).unwrap();
+    let (code, out, err) = run_audit(tmp.path(), &server);
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    for (i, project) in ["lyingext", "plainext"].iter().enumerate() {
+        let pkg = &report["packages"][i];
+        assert_eq!(pkg["name"], *project, "{report}");
+        assert_eq!(pkg["scan"]["status"], "scanned", "{pkg}");
+        let found = report["findings"].as_array().unwrap().iter().any(|f| {
+            f["package"] == *project
+                && f["rule"] == "obfuscated-exec"
+                && f["location"]["path"] == format!("{project}/hidden.py")
+        });
+        assert!(found, "{project}: {report}");
+    }
+    let file = |p: &str| format!("/files/{p}-1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+    assert_eq!(server.hits(&file("plainext")), 1);
+    assert_eq!(server.hits(&file("lyingext")), 2, "read again whole");
+}
+
+fn run_audit(dir: &Path, server: &crate::server::Server) -> (i32, String, String) {
+    run(audit_json(dir, &server.index_url()).arg(dir.join("requirements.txt")))
+}
