@@ -60,13 +60,13 @@ pub(super) fn archive_identity(filename: &str) -> (String, Option<String>) {
 
 /// Reads an archive as a download streams in (of a zip, only what the
 /// scanner reads is kept), and again keeping every byte if that was not
-/// enough: its sha256 and its scan.
+/// enough: its sha256, its length and its scan.
 fn scan_file(
     path: &Path,
     filename: &str,
     size: u64,
     limits: &crate::scan::Limits,
-) -> Result<(String, crate::scan::ArchiveScan)> {
+) -> Result<(String, u64, crate::scan::ArchiveScan)> {
     use crate::scan::stream::Streamed;
     use std::io::Read as _;
     for whole in [false, true] {
@@ -89,9 +89,9 @@ fn scan_file(
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         }
         let held = body.finish();
-        let sha256 = held.sha256.clone();
+        let (sha256, len) = (held.sha256.clone(), held.len);
         if let Some(result) = crate::scan::scan_held(filename, held, limits)? {
-            return Ok((sha256, result));
+            return Ok((sha256, len, result));
         }
     }
     bail!("{}: read whole, still not readable", path.display())
@@ -134,9 +134,9 @@ pub(super) fn scan(args: &crate::cli::ScanArgs) -> Result<Outcome> {
         );
         pkg.source =
             crate::package::Source::new(SourceKind::Path, Some(report::display_path(&path)));
-        let (sha256, result) = scan_file(&path, &filename, size, &limits)?;
+        let (sha256, len, result) = scan_file(&path, &filename, size, &limits)?;
         let mut artifact = crate::package::Artifact::named(filename.clone());
-        artifact.size = Some(size);
+        artifact.size = Some(len);
         if let Some(h) = crate::package::Hash::sha256(&sha256) {
             artifact.hashes.push(h);
         }

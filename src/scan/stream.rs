@@ -28,6 +28,9 @@ pub const HEAD_KEPT: u64 = 4096;
 /// zip reader looks for the directory there.
 const TAIL: u64 = 22 + 65_535 + 20 + 1024;
 
+/// The room a run kept after a dropped stretch starts with.
+const RUN_START: u64 = 64 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Reading a local header (its bytes so far are in `header`).
@@ -204,17 +207,16 @@ impl Streamed {
         if compressed != u32::MAX {
             return Some(u64::from(compressed));
         }
-        // Zip64: the extra field holds the sizes whose 32-bit field is full
-        // (the uncompressed one first).
+        // Zip64: a local header's extra field holds both sizes, the
+        // uncompressed one first (APPNOTE 4.5.3).
         let name_len = usize::from(u16_at(h, 26));
         let mut extra = h.get(30 + name_len..)?;
         while extra.len() >= 4 {
             let (id, size) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
             let body = extra.get(4..4 + size)?;
             if id == 1 {
-                let at = if u32_at(h, 22) == u32::MAX { 8 } else { 0 };
                 return body
-                    .get(at..at + 8)
+                    .get(8..16)
                     .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
             }
             extra = &extra[4 + size..];
@@ -240,10 +242,11 @@ impl Streamed {
             return Ok(());
         }
         self.seal();
-        // Room for the rest of the file, as far as it is known: pages never
-        // written are never resident, and the run is trimmed once it ends
-        // (no copy as it grows).
+        // A file kept whole from its start (a pure wheel, an sdist) is sized
+        // once, as the index says; other runs start small and grow. A run is
+        // trimmed once it ends.
         let rest = self.declared.unwrap_or(0).saturating_sub(at).min(self.cap);
+        let rest = if at == 0 { rest } else { rest.min(RUN_START) };
         let mut run = Vec::with_capacity(usize::try_from(rest).unwrap_or(0));
         run.extend_from_slice(bytes);
         self.held.insert(at, run);
@@ -262,16 +265,15 @@ impl Streamed {
     /// Bytes not kept, except those in the file's last [`TAIL`] bytes.
     fn drop_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
         let tail_from = self.declared.unwrap_or(0).saturating_sub(TAIL);
-        let end = self.pos + bytes.len() as u64;
-        if self.continues() {
+        let skip = take(tail_from.saturating_sub(self.pos), bytes.len());
+        if skip > 0 && self.continues() {
+            // The last run ends here.
             self.seal();
         }
-        if end <= tail_from {
-            self.pos = end;
+        self.pos += skip as u64;
+        if skip == bytes.len() {
             return Ok(());
         }
-        let skip = take(tail_from.saturating_sub(self.pos), bytes.len());
-        self.pos += skip as u64;
         self.keep(&bytes[skip..])
     }
 
@@ -439,6 +441,30 @@ mod tests {
             assert!(read.is_err(), "step {step}");
             assert!(sparse.failure().is_some());
         }
+    }
+
+    #[test]
+    fn zip64_local_headers_are_followed() {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let big = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        w.start_file("pkg/_ext.so", big).unwrap();
+        w.write_all(&noise(400_000)).unwrap();
+        w.start_file("pkg/mod.py", big).unwrap();
+        w.write_all(b"x = 1\n").unwrap();
+        w.start_file("pkg/data.bin", big).unwrap();
+        w.write_all(&noise(200_000)).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        assert_eq!(u32_at(&bytes, 18), u32::MAX, "a zip64 local header");
+        let held = stream(&bytes, Some(bytes.len() as u64), 4096);
+        assert!(held.kept < 100_000, "{} kept", held.kept);
+        let sparse = held.into_sparse();
+        let mut zip = zip::ZipArchive::new(sparse.cursor()).unwrap();
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name("pkg/mod.py").unwrap(), &mut got).unwrap();
+        assert_eq!(got, b"x = 1\n");
+        assert!(sparse.failure().is_none());
     }
 
     #[test]
