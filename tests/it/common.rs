@@ -20,6 +20,25 @@ pub fn shared() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// Where this test process's commands keep their caches: one directory
+/// per process, and those of earlier processes that have ended are removed
+/// (where `/proc` tells which have).
+fn cache_root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let base = std::env::temp_dir().join("customs-it-caches");
+        let ended =
+            |pid: &str| Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists();
+        for e in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.parse::<u32>().is_ok() && ended(&name) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        base.join(std::process::id().to_string())
+    })
+}
+
 /// A `customs` command with a scrubbed environment: no CI variables, no index
 /// variables, no proxy, a fixed clock unless the test sets one, run in `dir`.
 pub fn customs(dir: &Path) -> Command {
@@ -40,7 +59,7 @@ pub fn customs(dir: &Path) -> Command {
     // each other's (tests of the cache pass --cache-dir, which wins).
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cache = std::env::temp_dir().join(format!("customs-it-cache-{}-{n}", std::process::id()));
+    let cache = cache_root().join(n.to_string());
     // The advisory database is fetched only by the tests of it (which
     // remove this): every other test would otherwise ask OSV's host.
     cmd.env("NO_COLOR", "1")
