@@ -355,7 +355,7 @@ impl Analysed {
         };
         Self {
             findings,
-            runs: python::run_files(&String::from_utf8_lossy(&job.data)),
+            runs: python::run_files(&text_of(&job.data)),
             called,
             imports,
         }
@@ -611,6 +611,16 @@ fn runs_and_calls(analysed: &mut [(Job, Analysed)]) -> (Runs, Called) {
         }
     }
     (runs, called)
+}
+
+/// `bytes` as text, invalid UTF-8 replaced: valid text (nearly every file)
+/// is checked by the standard library's faster validation and borrowed,
+/// not walked chunk by chunk as `String::from_utf8_lossy` does.
+pub(crate) fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Members the scanner reads whole (of the others, only the head): text
@@ -888,7 +898,7 @@ fn read_wanted_again(
         };
         if is_python(&m.path) && !loaded.is_empty() {
             // Decoded once for every executable it may name.
-            let text = String::from_utf8_lossy(&data);
+            let text = text_of(&data);
             for b in loaded {
                 if let Some(l) = loader_in(&m.path, &text, b) {
                     let better = loaders
@@ -1092,7 +1102,7 @@ fn loader_of(texts: &std::collections::BTreeMap<String, Vec<u8>>, base: &str) ->
     texts
         .iter()
         .filter(|(p, _)| p.to_ascii_lowercase().ends_with(".py"))
-        .filter_map(|(p, data)| loader_in(p, &String::from_utf8_lossy(data), base))
+        .filter_map(|(p, data)| loader_in(p, &text_of(data), base))
         .max_by(Loader::rank)
 }
 
@@ -1409,6 +1419,19 @@ mod tests {
         assert!(names_file("subprocess.call(['bin/tool'])", "tool"));
         assert!(!names_file("from setuptools import setup", "tool"));
         assert!(!names_file("x", ""));
+    }
+
+    #[test]
+    fn text_is_what_lossy_decoding_gives_and_valid_text_is_borrowed() {
+        for bytes in [
+            &b"print('ok')\n"[..],
+            "caf\u{e9} = 1".as_bytes(),
+            b"x = '\xff\xfe'\n",
+            b"",
+        ] {
+            assert_eq!(text_of(bytes), String::from_utf8_lossy(bytes));
+        }
+        assert!(matches!(text_of(b"a = 1"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

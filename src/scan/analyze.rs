@@ -269,7 +269,7 @@ fn analyze_at(
             script: depth == 0 && role == Role::Install,
             beacons: matches!(role, Role::Init | Role::Startup),
         };
-        let analysis = super::python::analyse_gated(&String::from_utf8_lossy(text), want, gates);
+        let analysis = super::python::analyse_gated(&super::text_of(text), want, gates);
         let hosts = Hosts::new(rules, path, text);
         if analysis.parsed() && analysis.flows.is_empty() {
             no_flow_no_download_exec(&mut out);
