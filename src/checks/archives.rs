@@ -325,11 +325,10 @@ async fn one_file(
     if over_cap {
         return too_large(note);
     }
-    // Held until the scan is done; a closed semaphore cannot happen (the
-    // budget is never closed), so an error just means no wait.
-    // The whole file's share, though of a zip only part is kept: handing
-    // back what was not kept let more files wait for a scan, and peak memory
-    // rose (measured).
+    // The whole file's share, held until the scan is done, though of a zip
+    // only part is kept: handing back what was not kept let more files wait
+    // for a scan, and peak memory rose (measured). A closed semaphore cannot
+    // happen (the budget is never closed), so an error just means no wait.
     let _held = budget.bytes.acquire_many(Budget::share(file.size)).await;
     let expected: Vec<String> = [Some(index_sha), pinned].into_iter().flatten().collect();
     // Streamed, keeping of a zip only what the scanner reads; read again,
