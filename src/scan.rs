@@ -1421,6 +1421,79 @@ mod tests {
         assert!(!names_file("x", ""));
     }
 
+    /// Whatever the bytes (a wheel with bytes changed, cut short or
+    /// shuffled), a scan of what streaming kept either finds what a scan of
+    /// the whole file finds, or says the file must be read whole: it never
+    /// judges other bytes, and never panics.
+    #[test]
+    fn a_streamed_scan_judges_the_same_bytes_or_asks_for_the_whole_file() {
+        // Past the end window that is always kept: bytes that do not
+        // compress.
+        let mut elf = b"\x7fELF\x02\x01".to_vec();
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        elf.extend((0..120_000).map(|_| {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r.to_le_bytes()[0]
+        }));
+        let wheel = zip(&[
+            ("pkg/_ext.so", &elf[..]),
+            ("pkg/__init__.py", PAYLOAD),
+            ("pkg/data.bin", &elf[..]),
+            ("pkg/mod.py", b"import os\nprint(os.name)\n"),
+            ("pkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ]);
+        let limits = Limits::default();
+        let mut x = 0x853c_49e6_748f_ea9bu64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % n as u64).unwrap_or(0)
+        };
+        let (mut same, mut whole) = (0, 0);
+        for round in 0..300 {
+            let mut bytes = wheel.clone();
+            match round % 3 {
+                0 => {
+                    for _ in 0..=next(4) {
+                        let at = next(bytes.len());
+                        bytes[at] = u8::try_from(next(256)).unwrap_or(0);
+                    }
+                }
+                1 => bytes.truncate(next(bytes.len())),
+                _ => {
+                    let (a, b) = (next(bytes.len()), next(bytes.len()));
+                    let (a, b) = (a.min(b), a.max(b));
+                    bytes[a..b].reverse();
+                }
+            }
+            let declared = if round % 7 == 0 {
+                wheel.len()
+            } else {
+                bytes.len()
+            };
+            let mut s = stream::Streamed::new(Some(declared as u64), u64::MAX, wanted_whole);
+            for c in bytes.chunks(1 + next(5000)) {
+                s.push(c).unwrap();
+            }
+            let expected = scan_bytes("pkg-1.0-py3-none-any.whl", &bytes, &limits).unwrap();
+            match scan_held("pkg-1.0-py3-none-any.whl", s.finish(), &limits).unwrap() {
+                Some(got) => {
+                    same += 1;
+                    assert_eq!(rules_of(&got), rules_of(&expected), "round {round}");
+                    assert_eq!(got.gaps, expected.gaps, "round {round}");
+                }
+                None => whole += 1,
+            }
+        }
+        assert!(
+            same > 50 && whole > 10,
+            "{same} judged as kept, {whole} read whole"
+        );
+    }
+
     #[test]
     fn text_is_what_lossy_decoding_gives_and_valid_text_is_borrowed() {
         for bytes in [

@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
         max_member: 1 << 20,
         max_total: 64 << 20,
         max_ratio: 250,
+        ..Limits::default()
     };
     let _ = scan_bytes("fuzz-1.0.tar.gz", data, &limits);
     let _ = scan_bytes("fuzz-1.0-py3-none-any.whl", data, &limits);
