@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Seeds the fuzz corpora from testdata/: each lockfile goes to its parser's
-# target (and, with a format byte in front, to `lockfile`); archives to `archive`.
+# target (and, with a format byte in front, to `lockfile`); archives to `archive`,
+# and wheels, behind a chunk-size byte and a length byte, to `stream`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in lockfile uv_lock poetry_lock requirements pylock pdm_lock pipfile_lock archive config provenance; do
+for t in lockfile uv_lock poetry_lock requirements pylock pdm_lock pipfile_lock archive stream config provenance; do
   mkdir -p "fuzz/corpus/$t"
 done
 seed() { # format-index target file
@@ -23,6 +24,9 @@ find testdata/lockfiles -type f | while read -r f; do
 done
 find testdata -type f \( -name '*.whl' -o -name '*.tar.gz' -o -name '*.zip' -o -name '*.tar.bz2' \) \
   -exec cp {} fuzz/corpus/archive/ \; 2>/dev/null || true
+find testdata -type f -name '*.whl' | while read -r f; do
+  { printf '\x40\x01'; cat "$f"; } > "fuzz/corpus/stream/$(basename "$f")"
+done
 find testdata -name 'customs.toml' -exec cp {} fuzz/corpus/config/ \; 2>/dev/null || true
 # Provenance objects come from ../shared (other projects' data, never copied into the repo).
 if [ -d ../shared/fixtures/pypi/provenance ]; then
