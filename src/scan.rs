@@ -1430,13 +1430,7 @@ mod tests {
         // Past the end window that is always kept: bytes that do not
         // compress.
         let mut elf = b"\x7fELF\x02\x01".to_vec();
-        let mut r = 0x2545_f491_4f6c_dd1du64;
-        elf.extend((0..120_000).map(|_| {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            r.to_le_bytes()[0]
-        }));
+        elf.extend(stream::tests::noise(120_000));
         let wheel = zip(&[
             ("pkg/_ext.so", &elf[..]),
             ("pkg/__init__.py", PAYLOAD),

@@ -4,7 +4,7 @@
 #![no_main]
 
 use customs::scan::stream::Streamed;
-use customs::scan::{Limits, scan_bytes, scan_held, wanted_whole};
+use customs::scan::{Limits, scan_bytes, scan_held};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -19,7 +19,7 @@ fuzz_target!(|input: &[u8]| {
         ..Limits::default()
     };
     let declared = (data.len() as u64).saturating_add(u64::from(*slack) % 3).saturating_sub(1);
-    let mut s = Streamed::new(Some(declared), 64 << 20, wanted_whole);
+    let mut s = Streamed::for_scan(Some(declared), 64 << 20, false);
     for c in data.chunks(usize::from(*step).max(1)) {
         if s.push(c).is_err() {
             return;

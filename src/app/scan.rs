@@ -70,11 +70,7 @@ fn scan_file(
     use crate::scan::stream::Streamed;
     use std::io::Read as _;
     for whole in [false, true] {
-        let mut body = if whole {
-            Streamed::whole(Some(size), MAX_ARCHIVE)
-        } else {
-            Streamed::new(Some(size), MAX_ARCHIVE, crate::scan::wanted_whole)
-        };
+        let mut body = Streamed::for_scan(Some(size), MAX_ARCHIVE, whole);
         let mut file = std::fs::File::open(path)
             .with_context(|| format!("{}: cannot read", path.display()))?;
         let mut chunk = vec![0u8; 1 << 20];

@@ -374,12 +374,7 @@ async fn streamed(
     whole: bool,
     expected: &[String],
 ) -> Result<Held, FileOutcome> {
-    let cap = MAX_DOWNLOAD as u64;
-    let mut body = if whole {
-        Streamed::whole(file.size, cap)
-    } else {
-        Streamed::new(file.size, cap, crate::scan::wanted_whole)
-    };
+    let mut body = Streamed::for_scan(file.size, MAX_DOWNLOAD as u64, whole);
     if let Err(e) = client
         .download_into(&file.url, MAX_DOWNLOAD, &mut body)
         .await

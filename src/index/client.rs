@@ -714,7 +714,8 @@ pub trait Body: Send {
     fn restart(&mut self);
 }
 
-/// [`read_capped`] into a [`Body`].
+/// Hands a response's body to `body` as it arrives, at most `cap` bytes:
+/// more is an error (one that says "larger than", so it is not retried).
 async fn read_into(
     mut resp: reqwest::Response,
     cap: usize,
@@ -741,30 +742,24 @@ async fn read_into(
     }
 }
 
-async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
-    let declared = resp.content_length();
-    if declared.is_some_and(|l| l > cap as u64) {
-        return Err(format!("document larger than {} MiB", cap / 1024 / 1024));
+/// A response's whole body, at most `cap` bytes ([`read_into`]).
+async fn read_capped(resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    // Sized once when the server says how long the body is (a document is
+    // not copied as it doubles); a length over the cap is refused unread.
+    let declared = resp.content_length().and_then(|l| usize::try_from(l).ok());
+    let mut body = Vec::with_capacity(declared.filter(|l| *l <= cap).unwrap_or(0));
+    read_into(resp, cap, &mut body).await?;
+    Ok(body)
+}
+
+impl Body for Vec<u8> {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
+        self.extend_from_slice(chunk);
+        Ok(())
     }
-    // Sized once when the server says how long the body is (an archive is
-    // not copied as it doubles), within the cap whatever it says.
-    let mut body = Vec::with_capacity(
-        declared
-            .and_then(|l| usize::try_from(l).ok())
-            .unwrap_or(0)
-            .min(cap),
-    );
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > cap {
-                    return Err(format!("document larger than {} MiB", cap / 1024 / 1024));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(describe(&e)),
-        }
+
+    fn restart(&mut self) {
+        self.clear();
     }
 }
 

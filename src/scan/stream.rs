@@ -83,6 +83,16 @@ impl Streamed {
         Self::starting(declared, cap, |_| true, State::All)
     }
 
+    /// An archive to scan: of a zip, what the scanner reads
+    /// ([`super::wanted_whole`]); every byte when `whole`.
+    pub fn for_scan(declared: Option<u64>, cap: u64, whole: bool) -> Self {
+        if whole {
+            Self::whole(declared, cap)
+        } else {
+            Self::new(declared, cap, super::wanted_whole)
+        }
+    }
+
     fn starting(declared: Option<u64>, cap: u64, wanted: fn(&str) -> bool, start: State) -> Self {
         Self {
             declared,
@@ -101,16 +111,6 @@ impl Streamed {
     /// Starts again from nothing (a download retried after a broken body).
     pub fn restart(&mut self) {
         *self = Self::starting(self.declared, self.cap, self.wanted, self.start);
-    }
-
-    /// Bytes seen so far.
-    pub fn len(&self) -> u64 {
-        self.pos
-    }
-
-    /// Whether no byte came yet.
-    pub fn is_empty(&self) -> bool {
-        self.pos == 0
     }
 
     /// The next bytes of the file.
@@ -348,7 +348,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::io::Write as _;
 
@@ -375,7 +375,7 @@ mod tests {
     }
 
     /// Bytes that do not compress: a compiled extension's stand-in.
-    fn noise(n: usize) -> Vec<u8> {
+    pub(in crate::scan) fn noise(n: usize) -> Vec<u8> {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         (0..n)
             .map(|_| {
