@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
                 reach: true,
                 script: false,
                 beacons: false,
+                parse: false,
             };
             let a = customs::scan::python::analyse(black_box(&text), want);
             a.hidden.len() + a.leaks.len()

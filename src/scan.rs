@@ -1127,6 +1127,7 @@ fn loader_in(p: &str, text: &str, base: &str) -> Option<Loader> {
             reach: true,
             script: role == analyze::Role::Install,
             beacons: false,
+            parse: true,
         };
         python::analyse(text, want).reach.is_some_and(|r| {
             text.lines()

@@ -268,6 +268,11 @@ fn analyze_at(
             reach: depth == 0 && out.iter().any(|f| f.severity >= Severity::High),
             script: depth == 0 && role == Role::Install,
             beacons: matches!(role, Role::Init | Role::Startup),
+            parse: out.iter().any(|f| {
+                f.rule == RuleId::DownloadExec
+                    && f.message.starts_with(DOWNLOAD_AND_RUN)
+                    && f.severity > Severity::Low
+            }),
         };
         let analysis = super::python::analyse_gated(&super::text_of(text), want, gates);
         let hosts = Hosts::new(rules, path, text);

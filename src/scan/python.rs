@@ -83,17 +83,29 @@ impl Analysis {
     }
 }
 
-/// Words without which a file cannot run hidden code: a cheap filter before parsing.
+/// Names without which a file cannot run hidden code: a cheap filter before
+/// parsing. A call runs hidden code when it resolves to `exec` or `eval`
+/// ([`fold`]'s executors): by one of those names, or by a computed name
+/// looked up in a root the resolve pass knows, and every root is one of
+/// these names too (`getattr(__builtins__, 'ex' + 'ec')`, `globals()[..]`,
+/// `vars()[..]`, `__import__('builtins')`, `importlib.import_module(..)`).
+/// So `getattr` alone (`getattr(self, name)`) and `compile` (which only
+/// prepares code for an executor) do not open the gate. Each name counts
+/// only as a whole identifier ([`counts`]).
 const EXECUTORS: &[&str] = &[
     "exec",
     "eval",
-    "compile",
+    "builtins",
+    "__builtins__",
     "__import__",
     "import_module",
-    "getattr",
     "globals",
-    "__builtins__",
+    "locals",
+    "vars",
 ];
+
+/// Words of writes: the staged-code pass looks at `.write*` calls only.
+const WRITERS: &[&str] = &[".write"];
 
 /// Words without which no network data reaches a runner.
 const FETCHERS: &[&str] = &[
@@ -304,6 +316,8 @@ pub struct Gates {
     source: bool,
     /// A sink word ([`SINK_WORDS`]).
     sink: bool,
+    /// A write ([`WRITERS`]).
+    writing: bool,
 }
 
 impl Gates {
@@ -314,20 +328,51 @@ impl Gates {
             fetching: found & 2 != 0,
             source: found & 4 != 0,
             sink: found & 8 != 0,
+            writing: found & 16 != 0,
         }
     }
 }
 
+/// Whether a gate word found at byte `start` of `text` counts. A word of
+/// [`EXECUTORS`] counts only as a whole identifier, and not as an attribute
+/// of something else (`execute`, `literal_eval`, `model.eval()` and
+/// `self.globals` do not count): an attribute resolves to an executor only
+/// through a root that is itself in the list (`builtins.exec`).
+/// `import_module` is called as `importlib.import_module`, so it may follow a
+/// dot. Other words count wherever they are written.
+pub(in crate::scan) fn counts(word: &str, text: &[u8], start: usize) -> bool {
+    if !EXECUTORS.contains(&word) {
+        return true;
+    }
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
+    let before = start.checked_sub(1).and_then(|i| text.get(i));
+    let after = text.get(start + word.len());
+    !before.is_some_and(ident)
+        && !after.is_some_and(ident)
+        && (word == "import_module" || before != Some(&b'.'))
+}
+
+/// Whether a word of `list` counts somewhere in `text` ([`counts`]): what
+/// the one-pass gates find, word by word.
+fn has_word(text: &str, list: &[&str]) -> bool {
+    list.iter().any(|w| {
+        text.match_indices(w)
+            .any(|(at, _)| counts(w, text.as_bytes(), at))
+    })
+}
+
 /// The word lists, in the order of the bits of a pattern's category (case
 /// matters: a word counts only as written).
-pub const GATE_LISTS: [&[&str]; 4] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS];
+pub const GATE_LISTS: [&[&str]; 5] = [EXECUTORS, FETCHERS, SOURCE_WORDS, SINK_WORDS, WRITERS];
 
-/// One automaton over every gate word, with each pattern's lists as bits.
-fn gate_automaton() -> Option<&'static (super::words::Words, Vec<u8>)> {
-    static CELL: std::sync::OnceLock<Option<(super::words::Words, Vec<u8>)>> =
-        std::sync::OnceLock::new();
+/// One automaton over every gate word, with each pattern's word and lists
+/// (as bits).
+type GateAutomaton = (super::words::Words, Vec<&'static str>, Vec<u8>);
+
+fn gate_automaton() -> Option<&'static GateAutomaton> {
+    static CELL: std::sync::OnceLock<Option<GateAutomaton>> = std::sync::OnceLock::new();
     CELL.get_or_init(|| {
-        let mut words: Vec<&str> = Vec::new();
+        let mut words: Vec<&'static str> = Vec::new();
         let mut bits: Vec<u8> = Vec::new();
         for (bit, list) in GATE_LISTS.iter().enumerate() {
             for w in *list {
@@ -342,26 +387,29 @@ fn gate_automaton() -> Option<&'static (super::words::Words, Vec<u8>)> {
         }
         super::words::Words::new(&aho_corasick::AhoCorasick::builder(), &words)
             .ok()
-            .map(|ac| (ac, bits))
+            .map(|ac| (ac, words, bits))
     })
     .as_ref()
 }
 
 /// Which gate lists have a word in `text` (one pass, stopping when all do).
 pub(in crate::scan) fn gates(text: &str) -> Gates {
-    let has = |list: &[&str]| list.iter().any(|w| text.contains(w));
-    let Some((ac, bits)) = gate_automaton() else {
+    let Some((ac, words, bits)) = gate_automaton() else {
         return Gates {
-            hiding: has(EXECUTORS),
-            fetching: has(FETCHERS),
-            source: has(SOURCE_WORDS),
-            sink: has(SINK_WORDS),
+            hiding: has_word(text, EXECUTORS),
+            fetching: has_word(text, FETCHERS),
+            source: has_word(text, SOURCE_WORDS),
+            sink: has_word(text, SINK_WORDS),
+            writing: has_word(text, WRITERS),
         };
     };
-    let mut found = 0u8;
+    let (mut found, all) = (0u8, (1u8 << GATE_LISTS.len()) - 1);
     for m in ac.get(text.len()).find_overlapping_iter(text) {
-        found |= bits[m.pattern().as_usize()];
-        if found == 0b1111 {
+        let (k, at) = (m.pattern().as_usize(), m.start());
+        if counts(words[k], text.as_bytes(), at) {
+            found |= bits[k];
+        }
+        if found == all {
             break;
         }
     }
@@ -379,6 +427,10 @@ pub struct Want {
     /// The file runs on import or at start: calls to hosts that carry no
     /// data (beacons) are wanted too.
     pub beacons: bool,
+    /// The tree itself, whatever the words: a finding of the lexical pass
+    /// is settled by whether the file parses (a download and a run that no
+    /// flow joins).
+    pub parse: bool,
 }
 
 /// Parses `text` and finds the code it runs from folded data, the network
@@ -396,9 +448,10 @@ pub fn analyse_gated(text: &str, want: Want, gates: Gates) -> Analysis {
         fetching,
         source,
         sink,
+        writing,
     } = gates;
     let leaking = (want.beacons || source) && sink;
-    if !hiding && !fetching && !leaking && !want.reach && !want.script {
+    if !(hiding || fetching || leaking || writing || want.reach || want.script || want.parse) {
         return Analysis::default();
     }
     let facts = facts::facts().ok();
@@ -424,7 +477,7 @@ pub fn analyse_gated(text: &str, want: Want, gates: Gates) -> Analysis {
             _ => (Vec::new(), None),
         };
         Analysis {
-            staged: if text.contains(".write") {
+            staged: if writing {
                 fold::staged_code(module, &env, &lines)
             } else {
                 Vec::new()

@@ -274,7 +274,10 @@ impl Rules {
                 wanted[o] = true;
             }
             for (w, bits) in &self.gate_words[k] {
-                if gates & bits != *bits && text.get(m.start()..m.end()) == Some(w.as_bytes()) {
+                if gates & bits != *bits
+                    && text.get(m.start()..m.end()) == Some(w.as_bytes())
+                    && super::python::counts(w, text, m.start())
+                {
                     gates |= bits;
                 }
             }
@@ -387,6 +390,7 @@ mod tests {
             texts.push(w.to_ascii_uppercase());
             texts.push(w.to_ascii_lowercase());
             texts.push(format!("x = 1\n{w}(y)\n# EXEC environ"));
+            texts.push(format!("x.{w}; _{w} {w}_"));
             for v in &words {
                 texts.push(format!("{w}{v}"));
             }

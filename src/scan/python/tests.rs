@@ -313,30 +313,89 @@ fn chains_just_under_the_cap_are_analysed_without_overflow() {
     );
 }
 
-/// The one-pass gate says for each word list what `contains` says, also
-/// when words overlap or one list's word holds another's.
+/// The one-pass gate says for each word list what a search word by word
+/// says, also when words overlap, one list's word holds another's, or an
+/// executor name is part of a longer name.
 #[test]
 fn gates_agree_with_the_word_lists() {
     let mut texts = vec![String::new(), "x = 1\n".to_string()];
     for list in GATE_LISTS {
         for w in list {
             texts.push(format!("a {w} b"));
+            for around in [
+                "x.{}", "x. {}", "_{}", "{}_", "{}2", "({})", "'{}'", "\u{e9}{}",
+            ] {
+                texts.push(around.replace("{}", w));
+            }
             for other in SINK_WORDS.iter().chain(EXECUTORS).take(6) {
                 texts.push(format!("{w}{other}"));
+                texts.push(format!("{w} {other}"));
             }
         }
     }
-    texts.push("os.environ; requests.post; exec; urlopen".into());
+    texts.push("os.environ; requests.post; exec; urlopen; f.write(x)".into());
+    texts.push("executor.evaluate(); exec(c)".into());
     for t in &texts {
-        let has = |list: &[&str]| list.iter().any(|w| t.contains(w));
         let expected = Gates {
-            hiding: has(EXECUTORS),
-            fetching: has(FETCHERS),
-            source: has(SOURCE_WORDS),
-            sink: has(SINK_WORDS),
+            hiding: has_word(t, EXECUTORS),
+            fetching: has_word(t, FETCHERS),
+            source: has_word(t, SOURCE_WORDS),
+            sink: has_word(t, SINK_WORDS),
+            writing: has_word(t, WRITERS),
         };
         assert_eq!(gates(t), expected, "{t:?}");
     }
+}
+
+/// The executor gate opens on the names a call to `exec` or `eval` is
+/// resolved through, and not on longer names, attributes of other objects,
+/// `getattr` of an ordinary object, or `compile` alone.
+#[test]
+fn the_executor_gate_opens_on_names_that_reach_an_executor() {
+    for open in [
+        "exec(code)",
+        "eval (expr)",
+        "exec \"print(1)\"",
+        "run = exec",
+        "getattr(__builtins__, 'ex' + 'ec')(c)",
+        "import builtins as b",
+        "from builtins import *",
+        "globals()['ex' + 'ec'](c)",
+        "locals()[n](c)",
+        "vars()[n](c)",
+        "__import__('snitliub'[::-1])",
+        "importlib.import_module(m)",
+        "from importlib import import_module",
+        "d = {'exec': 1}",
+    ] {
+        assert!(gates(open).hiding, "{open:?}");
+    }
+    for shut in [
+        "cursor.execute(q)",
+        "ast.literal_eval(s)",
+        "model.eval()",
+        "self.globals.update(g)",
+        "getattr(self, name)(x)",
+        "re.compile(p)",
+        "evaluate(x); executable = sys.executable",
+        "env_vars = {}; myglobals = 1",
+    ] {
+        assert!(!gates(shut).hiding, "{shut:?}");
+    }
+    // The boundary rule is the executor list's: no other list shares a word.
+    for list in &GATE_LISTS[1..] {
+        assert!(list.iter().all(|w| !EXECUTORS.contains(w)), "{list:?}");
+    }
+}
+
+/// A file that writes is parsed for the code it writes, whatever else it
+/// has; one that does not write is not parsed for it.
+#[test]
+fn a_write_opens_the_staged_code_pass() {
+    let src = "code = 'import os' + chr(10) + 'os.system(\"id\")'\nopen('x.py', 'w').write(code)\n";
+    assert!(!gates(src).hiding && gates(src).writing);
+    assert_eq!(analyse(src, Want::default()).staged.len(), 1);
+    assert!(analyse("x = 1\n", Want::default()).staged.is_empty());
 }
 
 #[test]
