@@ -85,13 +85,16 @@ impl Analysis {
 
 /// Names without which a file cannot run hidden code: a cheap filter before
 /// parsing. A call runs hidden code when it resolves to `exec` or `eval`
-/// ([`fold`]'s executors): by one of those names, or by a computed name
-/// looked up in a root the resolve pass knows, and every root is one of
-/// these names too (`getattr(__builtins__, 'ex' + 'ec')`, `globals()[..]`,
-/// `vars()[..]`, `__import__('builtins')`, `importlib.import_module(..)`).
-/// So `getattr` alone (`getattr(self, name)`) and `compile` (which only
-/// prepares code for an executor) do not open the gate. Each name counts
-/// only as a whole identifier ([`counts`]).
+/// ([`fold`]'s executors): by one of those names, or by a name looked up
+/// (computed or not) in what the resolve pass knows leads to them, and each
+/// way there needs one of these names: `builtins` and `__builtins__`;
+/// `globals()`, `locals()`, `vars()`; `__import__(..)` and
+/// `importlib.import_module(..)` of a computed name; `getattr(m, ..)` of
+/// any module (`getattr(os, '__di' + 'ct__')`); `m.__dict__[..]` of any
+/// module (whose `'__builtins__'` entry is builtins). `compile` only
+/// prepares code for an executor, so it does not open the gate. Each name
+/// counts only as a whole identifier ([`counts`]); names spelled with
+/// characters Python reads as ASCII (`ｅｘｅｃ`) open it too ([`disguised`]).
 const EXECUTORS: &[&str] = &[
     "exec",
     "eval",
@@ -99,6 +102,8 @@ const EXECUTORS: &[&str] = &[
     "__builtins__",
     "__import__",
     "import_module",
+    "getattr",
+    "__dict__",
     "globals",
     "locals",
     "vars",
@@ -322,7 +327,7 @@ pub struct Gates {
 
 impl Gates {
     /// The gates of the bits of [`GATE_LISTS`] (bit `i`: a word of list `i`).
-    pub fn from_bits(found: u8) -> Self {
+    fn from_bits(found: u8) -> Self {
         Self {
             hiding: found & 1 != 0,
             fetching: found & 2 != 0,
@@ -331,25 +336,48 @@ impl Gates {
             writing: found & 16 != 0,
         }
     }
+
+    /// The gates of the bits found in `text`, and of its disguised names
+    /// ([`disguised`]).
+    pub(in crate::scan) fn of(found: u8, text: &[u8]) -> Self {
+        let mut gates = Self::from_bits(found);
+        gates.hiding = gates.hiding || disguised(text);
+        gates
+    }
 }
 
 /// Whether a gate word found at byte `start` of `text` counts. A word of
-/// [`EXECUTORS`] counts only as a whole identifier, and not as an attribute
-/// of something else (`execute`, `literal_eval`, `model.eval()` and
-/// `self.globals` do not count): an attribute resolves to an executor only
-/// through a root that is itself in the list (`builtins.exec`).
-/// `import_module` is called as `importlib.import_module`, so it may follow a
-/// dot. Other words count wherever they are written.
+/// [`EXECUTORS`] counts only as a whole identifier (`execute`,
+/// `literal_eval` and `myglobals` do not count); a byte that is not ASCII
+/// next to it does not make it part of a longer name, as a file in another
+/// encoding may read it otherwise. Other words count wherever they are
+/// written.
 pub(in crate::scan) fn counts(word: &str, text: &[u8], start: usize) -> bool {
     if !EXECUTORS.contains(&word) {
         return true;
     }
-    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let before = start.checked_sub(1).and_then(|i| text.get(i));
     let after = text.get(start + word.len());
-    !before.is_some_and(ident)
-        && !after.is_some_and(ident)
-        && (word == "import_module" || before != Some(&b'.'))
+    !before.is_some_and(ident) && !after.is_some_and(ident)
+}
+
+/// Whether `text` has a character that Python reads as an ASCII letter,
+/// digit or underscore in a name (a fullwidth `ｅ`, a mathematical `𝐞`, the
+/// ligature `ﬁ`): names are NFKC-normalised, so `ｅｘｅｃ(..)` calls `exec`
+/// though no word search of the bytes finds it. Such a file opens the
+/// executor gate whatever its words.
+pub(in crate::scan) fn disguised(text: &[u8]) -> bool {
+    use unicode_normalization::UnicodeNormalization as _;
+    !text.is_ascii()
+        && String::from_utf8_lossy(text)
+            .chars()
+            .filter(|c| !c.is_ascii())
+            .any(|c| {
+                std::iter::once(c)
+                    .nfkc()
+                    .any(|d| d.is_ascii_alphanumeric() || d == '_')
+            })
 }
 
 /// Whether a word of `list` counts somewhere in `text` ([`counts`]): what
@@ -396,7 +424,7 @@ fn gate_automaton() -> Option<&'static GateAutomaton> {
 pub(in crate::scan) fn gates(text: &str) -> Gates {
     let Some((ac, words, bits)) = gate_automaton() else {
         return Gates {
-            hiding: has_word(text, EXECUTORS),
+            hiding: has_word(text, EXECUTORS) || disguised(text.as_bytes()),
             fetching: has_word(text, FETCHERS),
             source: has_word(text, SOURCE_WORDS),
             sink: has_word(text, SINK_WORDS),
@@ -413,7 +441,7 @@ pub(in crate::scan) fn gates(text: &str) -> Gates {
             break;
         }
     }
-    Gates::from_bits(found)
+    Gates::of(found, text.as_bytes())
 }
 
 /// What to compute beyond the always-on passes.

@@ -260,7 +260,7 @@ impl Rules {
             }
         }
         hits.sort_by_key(|h| (h.offset, h.indicator));
-        (hits, super::python::Gates::from_bits(gates))
+        (hits, super::python::Gates::of(gates, text))
     }
 
     /// Which indicators have one of their literals in `text`: an overlapping
@@ -399,7 +399,7 @@ mod tests {
         texts.push("import os\nprint(os.getcwd())\n".into());
         for text in &texts {
             assert_eq!(
-                super::super::python::Gates::from_bits(rules.wanted(text.as_bytes()).1),
+                super::super::python::Gates::of(rules.wanted(text.as_bytes()).1, text.as_bytes()),
                 super::super::python::gates(text),
                 "{text:?}"
             );

@@ -335,9 +335,10 @@ fn gates_agree_with_the_word_lists() {
     }
     texts.push("os.environ; requests.post; exec; urlopen; f.write(x)".into());
     texts.push("executor.evaluate(); exec(c)".into());
+    texts.push("# \u{ff45}\u{ff58}\u{ff45}\u{ff43} and \u{6ce8}\u{610f}\u{ff08}\u{ff09}".into());
     for t in &texts {
         let expected = Gates {
-            hiding: has_word(t, EXECUTORS),
+            hiding: has_word(t, EXECUTORS) || disguised(t.as_bytes()),
             fetching: has_word(t, FETCHERS),
             source: has_word(t, SOURCE_WORDS),
             sink: has_word(t, SINK_WORDS),
@@ -348,43 +349,83 @@ fn gates_agree_with_the_word_lists() {
 }
 
 /// The executor gate opens on the names a call to `exec` or `eval` is
-/// resolved through, and not on longer names, attributes of other objects,
-/// `getattr` of an ordinary object, or `compile` alone.
+/// resolved through, and not on longer names or `compile` alone.
 #[test]
 fn the_executor_gate_opens_on_names_that_reach_an_executor() {
     for open in [
         "exec(code)",
         "eval (expr)",
+        "model.eval()",
         "exec \"print(1)\"",
         "run = exec",
-        "getattr(__builtins__, 'ex' + 'ec')(c)",
+        "getattr(self, name)(x)",
         "import builtins as b",
         "from builtins import *",
         "globals()['ex' + 'ec'](c)",
         "locals()[n](c)",
         "vars()[n](c)",
+        "os.__dict__[k]",
         "__import__('snitliub'[::-1])",
         "importlib.import_module(m)",
         "from importlib import import_module",
         "d = {'exec': 1}",
+        "\u{e9}exec(c)",
+        "\u{ff45}\u{ff58}\u{ff45}\u{ff43}(c)",
+        "import \u{ff42}uiltins as b",
     ] {
         assert!(gates(open).hiding, "{open:?}");
     }
     for shut in [
         "cursor.execute(q)",
         "ast.literal_eval(s)",
-        "model.eval()",
-        "self.globals.update(g)",
-        "getattr(self, name)(x)",
         "re.compile(p)",
         "evaluate(x); executable = sys.executable",
-        "env_vars = {}; myglobals = 1",
+        "env_vars = {}; myglobals = 1; getattribute(x)",
+        "# \u{6ce8}\u{610f}\u{ff08}\u{ff0c}\u{ff09} caf\u{e9}",
     ] {
         assert!(!gates(shut).hiding, "{shut:?}");
     }
     // The boundary rule is the executor list's: no other list shares a word.
     for list in &GATE_LISTS[1..] {
         assert!(list.iter().all(|w| !EXECUTORS.contains(w)), "{list:?}");
+    }
+}
+
+/// Ways to `exec` that a word search of the bytes missed when the gate was
+/// first narrowed (a review found them): through any module's `getattr` or
+/// `__dict__`, `importlib` reached by a computed name, and names written in
+/// characters Python reads as ASCII. Each opens the gate, and the hidden
+/// code is found.
+#[test]
+fn hidden_code_reached_through_any_module_or_disguised_names_is_found() {
+    let p = format!("base64.b64decode('{}')", b64("import os; os.system('id')"));
+    for src in [
+        format!(
+            "import importlib, base64\ngetattr(getattr(importlib, 'import_' + 'module')('built' + 'ins'), 'ex' + 'ec')({p})\n"
+        ),
+        format!(
+            "import importlib, base64\nb = importlib.__dict__['import_' + 'module']('built' + 'ins')\nb.exec({p})\n"
+        ),
+        format!("import os, base64\nos.__dict__['__built' + 'ins__']['ex' + 'ec']({p})\n"),
+        format!(
+            "import os, base64\ngetattr(os, '__di' + 'ct__')['__built' + 'ins__']['ev' + 'al']({p}.decode())\n"
+        ),
+        format!("import \u{ff42}uiltins as b, base64\nb.exec({p})\n"),
+        format!("import base64\n\u{ff45}\u{ff58}\u{ff45}\u{ff43}({p})\n"),
+        format!("import base64\ncursor.execute(q)\n\u{ff45}xec({p})\n"),
+        format!("import base64\n\u{ff47}lobals()['ex' + 'ec']({p})\n"),
+        format!(
+            "from importlib import __dict__ as d\nimport base64\nd['import_' + 'module']('built' + 'ins').exec({p})\n"
+        ),
+    ] {
+        assert!(gates(&src).hiding, "{src}");
+        assert!(!analyse(&src, Want::default()).hidden.is_empty(), "{src}");
+        // The rules' literal pass opens the same gate.
+        let rules = crate::scan::rules::rules().unwrap();
+        assert!(
+            rules.scan_gated(src.as_bytes(), 64).1 == gates(&src),
+            "{src}"
+        );
     }
 }
 
