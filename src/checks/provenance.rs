@@ -363,7 +363,9 @@ pub async fn check_all(
         }
     }
     let mut probed: std::collections::BTreeMap<usize, Observation> = probes.into_iter().collect();
-    let observations: Vec<Observation> = futures::stream::iter(0..packages.len())
+    // Unordered, then put back in order: an ordered stream keeps a slow
+    // answer's followers in their slots, and fewer requests are in flight.
+    let mut observations: Vec<(usize, Observation)> = futures::stream::iter(0..packages.len())
         .map(|i| {
             let known = probed.remove(&i).or_else(|| {
                 let why = indexes.get(i).and_then(|x| unsupported.get(x))?;
@@ -374,15 +376,18 @@ pub async fn check_all(
                     .then(|| Observation::Unsupported(why.clone()))
             });
             async move {
-                match known {
+                let o = match known {
                     Some(o) => o,
                     None => ask(i).await,
-                }
+                };
+                (i, o)
             }
         })
-        .buffered(limit)
+        .buffer_unordered(limit)
         .collect()
         .await;
+    observations.sort_by_key(|(i, _)| *i);
+    let observations: Vec<Observation> = observations.into_iter().map(|(_, o)| o).collect();
     let mut findings = Vec::new();
     let mut statuses = Vec::with_capacity(packages.len());
     for (pkg, o) in packages.iter().zip(&observations) {
