@@ -14,6 +14,8 @@
 #     bytes those are next to the bytes of every file the lockfile's releases
 #     have;
 #   - warm: the same audit again on the same cache.
+# Then the cold scan's CPU time, and that time spread over every core: how
+# fast the scan could be on this machine however fast the link.
 # LOCKFILE defaults to testdata/lockfiles/uv/large/uv.lock. Knobs:
 # CUSTOMS=/path/to/customs (skip the build), STREAMS (curl's parallel
 # streams, 16), RANGE_READS_OVER=SIZE (the scan reads wheels above SIZE by
@@ -43,7 +45,7 @@ if [[ -n ${RANGE_READS_OVER:-} ]]; then ranged=(--range-reads-over "$RANGE_READS
 timed() { # label cmd... -> "seconds peak-KiB" in $work/label.time; stdout to $work/label.out
   local label=$1
   shift
-  /usr/bin/time -f "%e %M" -o "$work/$label.time" "$@" > "$work/$label.out" 2> "$work/$label.err" || true
+  /usr/bin/time -f "%e %M %U %S" -o "$work/$label.time" "$@" > "$work/$label.out" 2> "$work/$label.err" || true
 }
 
 curl_all() { # config -> seconds and bytes
@@ -107,9 +109,9 @@ read -r read_bytes total_bytes < "$work/files.sizes"
 archives=$(grep -c '^url' "$work/files.cfg" || true)
 read -r files_s files_bytes < <(curl_all "$work/files.cfg")
 
-read -r noscan_s noscan_kb < "$work/noscan.time"
-read -r cold_s cold_kb < "$work/cold.time"
-read -r warm_s warm_kb < "$work/warm.time"
+read -r noscan_s noscan_kb _ < "$work/noscan.time"
+read -r cold_s cold_kb cold_user cold_sys < "$work/cold.time"
+read -r warm_s warm_kb _ < "$work/warm.time"
 unknown() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["unknown"])' "$1" 2>/dev/null || echo "?"; }
 mb() { echo $(( $1 / 1024 / 1024 )); }
 printf '| measure | customs | curl --parallel --http2 (%s streams) | ratio | peak RSS |\n|---|---|---|---|---|\n' "$streams"
@@ -123,6 +125,12 @@ printf '| warm, with the scan | %.2f s (%.0fx faster than cold) | | | %s MB |\n'
   "$warm_s" "$(echo "$cold_s / $warm_s" | bc -l)" $((warm_kb / 1024))
 printf '\nArchives read by the scan: %s MB of the %s MB the locked releases have.\n' \
   "$(mb "$read_bytes")" "$(mb "$total_bytes")"
+# The scan's floor on this machine: its CPU time spread over every core.
+cores=$(nproc)
+printf 'CPU of the cold scan: %.1f s (user %.1f s, system %.1f s): %.1f s on %s cores at best.\n' \
+  "$(echo "$cold_user + $cold_sys" | bc -l)" "$cold_user" "$cold_sys" \
+  "$(echo "($cold_user + $cold_sys) / $cores" | bc -l)" "$cores"
+printf "(MB in this table are MiB: bytes and peak RSS divided by 1024 twice.)\n"
 if [[ ${#ranged[@]} -gt 0 ]]; then
   python3 - "$work/cold.out" <<'EOF'
 import json, re, sys
