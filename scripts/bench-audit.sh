@@ -42,7 +42,7 @@ lockfile=$copy
 ranged=()
 if [[ -n ${RANGE_READS_OVER:-} ]]; then ranged=(--range-reads-over "$RANGE_READS_OVER"); fi
 
-timed() { # label cmd... -> "seconds peak-KiB" in $work/label.time; stdout to $work/label.out
+timed() { # label cmd... -> "seconds peak-KiB user-s system-s" in $work/label.time; stdout to $work/label.out
   local label=$1
   shift
   /usr/bin/time -f "%e %M %U %S" -o "$work/$label.time" "$@" > "$work/$label.out" 2> "$work/$label.err" || true
