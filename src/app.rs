@@ -99,6 +99,12 @@ fn explain(rule: &str) -> Result<Outcome> {
         ind.description,
         ind.regex.as_str().trim_start_matches("(?-u)")
     );
+    if !ind.not_after.is_empty() {
+        stdout.push_str(&format!(
+            "Not just after: {}\n",
+            String::from_utf8_lossy(&ind.not_after)
+        ));
+    }
     for m in &ind.matches {
         stdout.push_str(&format!("matches:        {m}\n"));
     }

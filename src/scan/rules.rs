@@ -50,6 +50,12 @@ struct IndicatorWire {
     description: String,
     literals: Vec<String>,
     pattern: String,
+    /// Bytes that may not come just before a match (`.`: a method of
+    /// another object, `model.eval(`). Said here rather than as a leading
+    /// `(?:^|[^.])` in the pattern, which would hide the pattern's literal
+    /// prefix from the regex engine's prefilter and make it walk every byte.
+    #[serde(default)]
+    not_after: String,
     #[serde(default)]
     matches: Vec<String>,
     #[serde(default)]
@@ -119,6 +125,8 @@ pub struct Indicator {
     pub description: String,
     /// The regex (compiled on first use).
     pub regex: super::words::LazyRegex,
+    /// Bytes that may not come just before a match.
+    pub not_after: Vec<u8>,
     /// Examples it must match / must not match (tested).
     pub matches: Vec<String>,
     /// Examples it must not match.
@@ -180,6 +188,7 @@ fn compile() -> Result<Rules, String> {
                 kind,
                 description: w.description,
                 regex,
+                not_after: w.not_after.into_bytes(),
                 matches: w.matches,
                 non_matches: w.non_matches,
             });
@@ -248,6 +257,12 @@ impl Rules {
                 .get()
                 .into_iter()
                 .flat_map(|r| r.find_iter(text))
+                .filter(|m| {
+                    m.start()
+                        .checked_sub(1)
+                        .and_then(|i| text.get(i))
+                        .is_none_or(|b| !ind.not_after.contains(b))
+                })
                 .take(cap)
             {
                 let nl = newlines.get_or_insert_with(|| memchr_all(text));
@@ -375,6 +390,37 @@ mod tests {
             }
             assert_eq!(rules.wanted(text.as_bytes()).0, expected, "{text:?}");
         }
+    }
+
+    /// A match just after a `not_after` byte is not a hit, and a hit is on
+    /// the line of its name (a call at the start of a line is not put on
+    /// the line before, as a pattern that matched the byte before it did).
+    #[test]
+    fn not_after_refuses_a_match_after_its_bytes_and_lines_are_the_names() {
+        let rules = rules().unwrap();
+        let exec = |text: &str| -> Vec<u32> {
+            rules
+                .scan(text.as_bytes(), 10)
+                .iter()
+                .filter(|h| rules.indicators[h.indicator].id == "dynamic-exec")
+                .map(|h| h.line)
+                .collect()
+        };
+        assert_eq!(exec("x = 1\nexec(c)\n"), vec![2]);
+        assert_eq!(exec("model.eval()\nre.compile(p)\n"), Vec::<u32>::new());
+        // A method refused, the call inside it still found.
+        assert_eq!(exec("x = 1\nself.eval(exec(c))\n"), vec![2]);
+        assert_eq!(exec("six.moves.builtins.exec(c)\n"), vec![1]);
+        assert_eq!(
+            exec("b = (eval (c), compile(s, 'f', 'exec'))\n"),
+            vec![1, 1]
+        );
+        let dynamic = rules
+            .indicators
+            .iter()
+            .find(|i| i.id == "dynamic-exec")
+            .unwrap();
+        assert_eq!(dynamic.not_after, b".");
     }
 
     #[test]
