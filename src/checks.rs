@@ -21,6 +21,7 @@ pub mod known_malware;
 pub mod new_project;
 pub mod obfuscated_exec;
 pub mod persistence;
+pub mod piped;
 pub mod project_status;
 pub mod provenance;
 pub mod provenance_invalid;

@@ -662,6 +662,19 @@ pub fn scan_held(
     Ok(sparse.failure().is_none().then_some(scan))
 }
 
+/// [`scan_bytes`] of a tar (an sdist) as it streams in, read once. `None`
+/// when the scan needed a second read (a file setup.py runs, the loaders of
+/// a binary, a module a `.pth` imports) or the stream is not a tar: the
+/// file must then be read whole.
+pub fn scan_stream(
+    filename: &str,
+    stream: &archive::Once,
+    limits: &Limits,
+) -> Result<Option<ArchiveScan>, RulesError> {
+    let scan = scan_source(filename, archive::Source::Stream(stream), limits)?;
+    Ok(stream.failure().is_none().then_some(scan))
+}
+
 /// [`scan_bytes`] of an archive in memory or a wheel read by ranges.
 pub fn scan_source(
     filename: &str,
@@ -1486,6 +1499,90 @@ mod tests {
         assert!(
             same > 50 && whole > 10,
             "{same} judged as kept, {whole} read whole"
+        );
+    }
+
+    /// A reader that gives at most `step` bytes at a time (as a network does).
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.step).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn streamed(bytes: &[u8], step: usize) -> Option<ArchiveScan> {
+        let reader = Trickle {
+            bytes: bytes.to_vec(),
+            at: 0,
+            step,
+        };
+        let once = archive::Once::new(Box::new(reader), bytes.len() as u64);
+        scan_stream("pkg-1.0.tar.gz", &once, &Limits::default()).unwrap()
+    }
+
+    /// An sdist read once as it streams in finds what a read of the whole
+    /// file finds; one whose scan needs a second read (a file setup.py
+    /// runs), a zip, and a truncated tar are said, never judged half-read
+    /// as whole.
+    #[test]
+    fn a_tar_read_as_it_streams_judges_like_the_whole_file_or_asks_for_it() {
+        let noise = stream::tests::noise(300_000);
+        let sdist = targz(&[
+            (
+                "pkg-1.0/setup.py",
+                b"from setuptools import setup\nsetup(name='pkg')\n",
+            ),
+            ("pkg-1.0/pkg/blob.so", &noise[..]),
+            ("pkg-1.0/pkg/__init__.py", PAYLOAD),
+            ("pkg-1.0/pkg/x.pth", b"import os; os.system('id')\n"),
+        ]);
+        let whole = scan_bytes("pkg-1.0.tar.gz", &sdist, &Limits::default()).unwrap();
+        assert!(!whole.findings.is_empty());
+        for step in [1, 7, 4096, 1 << 20] {
+            let got = streamed(&sdist, step).expect("read once");
+            assert_eq!(rules_of(&got), rules_of(&whole), "step {step}");
+            assert_eq!(got.members, whole.members);
+            assert!(got.gaps.is_empty(), "{:?}", got.gaps);
+        }
+        // setup.py runs another file: its text is read again, which a
+        // stream cannot do.
+        let runs = targz(&[
+            (
+                "pkg-1.0/setup.py",
+                b"exec(open('pkg/version.py').read())\nfrom setuptools import setup\nsetup(name='pkg')\n",
+            ),
+            ("pkg-1.0/pkg/version.py", b"__version__ = '1.0'\n"),
+        ]);
+        assert!(streamed(&runs, 4096).is_none());
+        assert!(scan_bytes("pkg-1.0.tar.gz", &runs, &Limits::default()).is_ok());
+        // So is an executable in it: the files that may load it are read again.
+        let mut elf = b"\x7fELF\x02\x01".to_vec();
+        elf.extend(&noise[..1000]);
+        let binary = targz(&[
+            ("pkg-1.0/pkg/tool", &elf[..]),
+            ("pkg-1.0/pkg/a.py", PAYLOAD),
+        ]);
+        assert!(streamed(&binary, 4096).is_none());
+        // A zip needs its directory, at the end.
+        let z = zip(&[("pkg/__init__.py", PAYLOAD)]);
+        assert!(streamed(&z, 4096).is_none());
+        // A stream cut short is a gap, as the whole file's read says.
+        let cut = &sdist[..sdist.len() / 2];
+        let got = streamed(cut, 4096).expect("read once");
+        assert!(!got.gaps.is_empty());
+        assert_eq!(
+            got.gaps,
+            scan_bytes("pkg-1.0.tar.gz", cut, &Limits::default())
+                .unwrap()
+                .gaps
         );
     }
 

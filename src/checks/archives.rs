@@ -11,6 +11,7 @@ use std::sync::Arc;
 use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 
+use super::piped::Piped;
 use super::release::ReleaseView;
 use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
 use crate::index::{Answer, FileFacts, IndexClient};
@@ -328,16 +329,30 @@ async fn one_file(
     if over_cap {
         return too_large(note);
     }
+    let expected: Vec<String> = [Some(index_sha), pinned].into_iter().flatten().collect();
+    let mut result = None;
+    if let Some(len) = file.size.filter(|_| is_tar(&file.filename)) {
+        match piped(client, file, len, &expected, budget).await {
+            Piped::Scanned(scan) => result = Some(scan),
+            Piped::ReadWhole => {}
+            Piped::Mismatch { expected, got } => return FileOutcome::Mismatch { expected, got },
+            Piped::Failed(why) => return FileOutcome::Unknown(why),
+        }
+    }
     // The whole file's share, held until the scan is done, though of a zip
     // only part is kept: handing back what was not kept let more files wait
     // for a scan, and peak memory rose (measured). A closed semaphore cannot
     // happen (the budget is never closed), so an error just means no wait.
-    let _held = budget.bytes.acquire_many(Budget::share(file.size)).await;
-    let expected: Vec<String> = [Some(index_sha), pinned].into_iter().flatten().collect();
+    let _held = match result {
+        Some(_) => None,
+        None => Some(budget.bytes.acquire_many(Budget::share(file.size)).await),
+    };
     // Streamed, keeping of a zip only what the scanner reads; read again,
     // keeping every byte, if that was not enough.
-    let mut result = None;
     for whole in [false, true] {
+        if result.is_some() {
+            break;
+        }
         let got = match streamed(client, file, whole, &expected).await {
             Ok(got) => got,
             Err(outcome) => return outcome,
@@ -364,6 +379,36 @@ async fn one_file(
         store(cache_root, &expected[0], Verified::Whole, &result.findings);
     }
     FileOutcome::Findings(result.findings, result.gaps, note)
+}
+
+/// Whether a file is an sdist in a tar, by its name (the scan still goes by
+/// the bytes): those are read as they download ([`piped`]).
+fn is_tar(filename: &str) -> bool {
+    let lower = filename.to_ascii_lowercase();
+    [".tar.gz", ".tgz", ".tar.bz2", ".tar"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// Bytes of the budget a piped sdist holds: its queue, and the gzip and tar
+/// readers' buffers.
+const PIPED_KIB: u32 = 1024;
+
+/// An sdist scanned as it downloads ([`super::piped`]), holding a scan's
+/// place meanwhile: the scan works as the bytes come.
+async fn piped(
+    client: &IndexClient,
+    file: &FileFacts,
+    len: u64,
+    expected: &[String],
+    budget: &Budget,
+) -> Piped {
+    let _held = budget
+        .bytes
+        .acquire_many(Budget::share(Some(len)).min(PIPED_KIB))
+        .await;
+    let _scanning = budget.scans.acquire().await;
+    super::piped::scan(client, file, len, expected).await
 }
 
 /// Downloads a file, hashing every byte and keeping, of a zip, what the

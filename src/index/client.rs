@@ -712,6 +712,12 @@ pub trait Body: Send {
     fn push(&mut self, chunk: &[u8]) -> Result<(), String>;
     /// Forgets what came: the download starts again.
     fn restart(&mut self);
+    /// Waits until the body can take the next chunk (`None`: at once). A
+    /// body that hands its bytes to a reader working as they come holds the
+    /// download back while the reader is behind.
+    fn room(&mut self) -> Option<futures::future::BoxFuture<'_, ()>> {
+        None
+    }
 }
 
 /// Hands a response's body to `body` as it arrives, at most `cap` bytes:
@@ -733,6 +739,9 @@ async fn read_into(
                 got = got.saturating_add(chunk.len());
                 if got > cap {
                     return Err(too_big());
+                }
+                if let Some(room) = body.room() {
+                    room.await;
                 }
                 body.push(&chunk)?;
             }

