@@ -662,10 +662,10 @@ pub fn scan_held(
     Ok(sparse.failure().is_none().then_some(scan))
 }
 
-/// [`scan_bytes`] of a tar (an sdist) as it streams in, read once. `None`
-/// when the scan needed a second read (a file setup.py runs, the loaders of
-/// a binary, a module a `.pth` imports) or the stream is not a tar: the
-/// file must then be read whole.
+/// [`scan_bytes`] of an archive as it streams in, read once
+/// ([`archive::Once`]). `None` when the scan needed a second read (a file
+/// setup.py runs, the loaders of a binary, a module a `.pth` imports) or a
+/// zip could not be read so: the file must then be read whole.
 pub fn scan_stream(
     filename: &str,
     stream: &archive::Once,
@@ -1530,8 +1530,7 @@ mod tests {
 
     /// An sdist read once as it streams in finds what a read of the whole
     /// file finds; one whose scan needs a second read (a file setup.py
-    /// runs), a zip, and a truncated tar are said, never judged half-read
-    /// as whole.
+    /// runs) is said, and a truncated one has the whole read's gaps.
     #[test]
     fn a_tar_read_as_it_streams_judges_like_the_whole_file_or_asks_for_it() {
         let noise = stream::tests::noise(300_000);
@@ -1571,9 +1570,6 @@ mod tests {
             ("pkg-1.0/pkg/a.py", PAYLOAD),
         ]);
         assert!(streamed(&binary, 4096).is_none());
-        // A zip needs its directory, at the end.
-        let z = zip(&[("pkg/__init__.py", PAYLOAD)]);
-        assert!(streamed(&z, 4096).is_none());
         // A stream cut short is a gap, as the whole file's read says.
         let cut = &sdist[..sdist.len() / 2];
         let got = streamed(cut, 4096).expect("read once");
@@ -1583,6 +1579,100 @@ mod tests {
             scan_bytes("pkg-1.0.tar.gz", cut, &Limits::default())
                 .unwrap()
                 .gaps
+        );
+    }
+
+    /// A wheel read once as it streams in, by its local headers, finds what
+    /// the read through its central directory finds, or says the file must
+    /// be read whole: never other bytes, never a panic.
+    #[test]
+    fn a_zip_read_as_it_streams_judges_like_its_directory_or_asks_for_it() {
+        let mut elf = b"\x7fELF\x02\x01".to_vec();
+        elf.extend(stream::tests::noise(120_000));
+        let wheel = zip(&[
+            ("pkg/_ext.so", &elf[..]),
+            ("pkg/__init__.py", PAYLOAD),
+            ("pkg/", b""),
+            ("pkg/mod.py", b"import os\nprint(os.name)\n"),
+            ("pkg/x.pth", b"import os; os.system('id')\n"),
+            ("pkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ]);
+        let limits = Limits::default();
+        let name = "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl";
+        let whole = scan_bytes(name, &wheel, &limits).unwrap();
+        assert!(rules_of(&whole).len() >= 2, "{:?}", rules_of(&whole));
+        let streamed = |bytes: &[u8], step: usize, declared: usize| {
+            let reader = Trickle {
+                bytes: bytes.to_vec(),
+                at: 0,
+                step,
+            };
+            let once = archive::Once::new(Box::new(reader), declared as u64);
+            scan_stream(name, &once, &limits).unwrap()
+        };
+        for step in [1, 13, 4096, 1 << 20] {
+            let got = streamed(&wheel, step, wheel.len()).expect("read once");
+            assert_eq!(rules_of(&got), rules_of(&whole), "step {step}");
+            assert_eq!(got.members, whole.members);
+            assert_eq!(got.record, whole.record);
+            assert!(got.gaps.is_empty(), "{:?}", got.gaps);
+        }
+        // A local header that names another file than the directory.
+        let mut lying = wheel.clone();
+        let at = lying
+            .windows(15)
+            .position(|w| w == b"pkg/__init__.py")
+            .unwrap();
+        lying[at + 12..at + 15].copy_from_slice(b"txt");
+        assert!(streamed(&lying, 4096, lying.len()).is_none());
+        // Sizes in data descriptors (a zip written as a stream).
+        let mut w = zip::ZipWriter::new_stream(Vec::new());
+        w.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut w, PAYLOAD).unwrap();
+        let described = w.finish().unwrap().into_inner();
+        assert!(streamed(&described, 4096, described.len()).is_none());
+        // Damaged in every way: the same judgement as the directory's, or
+        // read whole.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % n as u64).unwrap_or(0)
+        };
+        let (mut same, mut again) = (0, 0);
+        for round in 0..300 {
+            let mut bytes = wheel.clone();
+            match round % 3 {
+                0 => {
+                    let at = next(bytes.len());
+                    bytes[at] = u8::try_from(next(256)).unwrap_or(0);
+                }
+                1 => bytes.truncate(next(bytes.len())),
+                _ => {
+                    let (a, b) = (next(bytes.len()), next(bytes.len()));
+                    bytes[a.min(b)..a.max(b)].reverse();
+                }
+            }
+            let declared = if round % 7 == 0 {
+                wheel.len()
+            } else {
+                bytes.len()
+            };
+            let expected = scan_bytes(name, &bytes, &limits).unwrap();
+            match streamed(&bytes, 1 + next(5000), declared) {
+                Some(got) => {
+                    same += 1;
+                    assert_eq!(rules_of(&got), rules_of(&expected), "round {round}");
+                    assert_eq!(got.gaps, expected.gaps, "round {round}");
+                }
+                None => again += 1,
+            }
+        }
+        assert!(
+            same > 30 && again > 30,
+            "{same} read once, {again} read whole"
         );
     }
 

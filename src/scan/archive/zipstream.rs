@@ -1,0 +1,297 @@
+//! A zip read once, as it streams in, by its local headers: each member is
+//! inflated (or, of one the scanner does not read, only its head) and
+//! handed on as its bytes arrive, and nothing of it is held. Installers
+//! read a zip through its central directory, at the end; so at the end the
+//! directory must list exactly the members read, in the same order, at the
+//! same offsets, with the same names, methods, sizes and CRCs, none of them
+//! a link. Anything else (a directory that disagrees, sizes in data
+//! descriptors, encryption, an unknown method, a damaged member) is an
+//! error, and the caller reads the file whole, through its directory, as
+//! before: what this read found is then thrown away.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use super::{Budget, Contents, Limits, Member, check_path, read_head, read_member, too_big};
+use crate::scan::sparse::Sparse;
+
+const LOCAL: &[u8; 4] = b"PK\x03\x04";
+/// The most bytes after the last member (the central directory and the end
+/// records) read: a bigger directory is read whole.
+const MAX_END: u64 = 16 * 1024 * 1024;
+
+/// A member as its local header describes it.
+struct Local {
+    offset: u64,
+    name: Vec<u8>,
+    method: u16,
+    crc: u32,
+    compressed: u64,
+    size: u64,
+    dir: bool,
+}
+
+/// Reads the zip `r` (of `len` bytes, as the index says); returns the bytes
+/// decompressed, [`Limits::spent`] included.
+pub(super) fn read(
+    r: impl Read,
+    len: u64,
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+    on_member: &mut dyn FnMut(Member),
+    out: &mut Contents,
+) -> Result<u64, String> {
+    let mut budget = Budget {
+        limits,
+        compressed: len,
+        total: limits.spent,
+    };
+    let tail_from = len.saturating_sub(TAIL);
+    let mut r = Recording {
+        inner: r,
+        pos: 0,
+        from: tail_from,
+        kept: Vec::new(),
+    };
+    let mut held: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut seen: Vec<Local> = Vec::new();
+    let mut pos = 0u64;
+    loop {
+        let mut header = vec![0u8; 30];
+        r.read_exact(&mut header[..4]).map_err(truncated)?;
+        if &header[..4] != LOCAL {
+            // The central directory (or whatever follows the members).
+            header.truncate(4);
+            let mut end = header;
+            (&mut r)
+                .take(MAX_END + 1)
+                .read_to_end(&mut end)
+                .map_err(truncated)?;
+            if end.len() as u64 > MAX_END {
+                return Err("more than 16 MiB after the last member".into());
+            }
+            if pos + end.len() as u64 != len {
+                return Err(format!(
+                    "{} bytes, not the {len} the index says",
+                    pos + end.len() as u64
+                ));
+            }
+            if pos < tail_from {
+                held.insert(pos, end);
+            }
+            break;
+        }
+        if seen.len() >= limits.max_entries {
+            return Err(format!("more than {} entries", limits.max_entries));
+        }
+        r.read_exact(&mut header[4..]).map_err(truncated)?;
+        let names = usize::from(u16_at(&header, 26)) + usize::from(u16_at(&header, 28));
+        header.resize(30 + names, 0);
+        r.read_exact(&mut header[30..]).map_err(truncated)?;
+        let local = local(&header, pos)?;
+        pos += header.len() as u64 + local.compressed;
+        if local.offset < tail_from {
+            held.insert(local.offset, header);
+        }
+        let path = String::from_utf8_lossy(&local.name).into_owned();
+        check_path(&path, out);
+        let mut data = (&mut r).take(local.compressed);
+        if !local.dir {
+            let read = if keep(&path) {
+                let mut inflated = Checked {
+                    inner: decoder(local.method, &mut data),
+                    crc: crc32fast::Hasher::new(),
+                    left: local.size,
+                    want: local.crc,
+                };
+                read_member(&mut inflated, local.size, &mut budget, true)
+            } else {
+                read_head(&mut decoder(local.method, &mut data), &mut budget)
+            };
+            let got = read.map_err(|what| format!("{path}: {what}"))?;
+            out.members += 1;
+            if got.is_none() {
+                too_big(out, &path, local.size, limits);
+            }
+            on_member(Member {
+                path,
+                size: local.size,
+                data: got,
+            });
+        }
+        // What was not inflated (all but a member's head) is skipped unread.
+        std::io::copy(&mut data, &mut std::io::sink()).map_err(truncated)?;
+        if data.limit() > 0 {
+            return Err(truncated("the stream ended inside a member"));
+        }
+        seen.push(local);
+    }
+    held.insert(tail_from, r.kept);
+    agrees(len, held, &seen)?;
+    Ok(budget.total)
+}
+
+/// The end of the file kept, where a zip reader looks for the end of the
+/// central directory: the end record (22 bytes), the longest comment
+/// (65,535), the zip64 locator (20) and some slack.
+const TAIL: u64 = 22 + 65_535 + 20 + 1024;
+
+/// A reader that keeps every byte from `from` on.
+struct Recording<R> {
+    inner: R,
+    pos: u64,
+    from: u64,
+    kept: Vec<u8>,
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let end = self.pos + n as u64;
+        if end > self.from {
+            let skip = usize::try_from(self.from.saturating_sub(self.pos)).unwrap_or(n);
+            self.kept.extend_from_slice(&buf[skip.min(n)..n]);
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
+fn truncated(e: impl std::fmt::Display) -> String {
+    format!("truncated or corrupt zip: {e}")
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// The member a whole local header (`h`, at `offset`) describes.
+fn local(h: &[u8], offset: u64) -> Result<Local, String> {
+    let flags = u16_at(h, 6);
+    if flags & 0x9 != 0 {
+        return Err("an encrypted member, or sizes after the data".into());
+    }
+    let method = u16_at(h, 8);
+    if method != 0 && method != 8 {
+        return Err(format!("compression method {method}"));
+    }
+    let name_len = usize::from(u16_at(h, 26));
+    let name = h[30..30 + name_len].to_vec();
+    let (mut compressed, mut size) = (u64::from(u32_at(h, 18)), u64::from(u32_at(h, 22)));
+    if compressed == u64::from(u32::MAX) || size == u64::from(u32::MAX) {
+        // Zip64: the local header's extra field holds both sizes, the
+        // uncompressed one first (APPNOTE 4.5.3).
+        let mut extra = &h[30 + name_len..];
+        let mut found = None;
+        while extra.len() >= 4 {
+            let (id, n) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
+            let Some(body) = extra.get(4..4 + n) else {
+                break;
+            };
+            if id == 1 && body.len() >= 16 {
+                let at =
+                    |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap_or_default());
+                found = Some((at(8), at(0)));
+            }
+            extra = &extra[4 + n..];
+        }
+        (compressed, size) = found.ok_or("zip64 sizes without their extra field")?;
+    }
+    Ok(Local {
+        offset,
+        dir: name.ends_with(b"/") || name.ends_with(b"\\"),
+        name,
+        method,
+        crc: u32_at(h, 14),
+        compressed,
+        size,
+    })
+}
+
+fn decoder<'r>(method: u16, data: &'r mut std::io::Take<impl Read>) -> Box<dyn Read + 'r> {
+    if method == 8 {
+        Box::new(flate2::read::DeflateDecoder::new(data))
+    } else {
+        Box::new(data)
+    }
+}
+
+/// A member's bytes, refused unless they are as long as its header says
+/// and have its CRC.
+struct Checked<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+    left: u64,
+    want: u32,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other("longer than its header says"));
+        }
+        self.left -= n as u64;
+        self.crc.update(&buf[..n]);
+        if n == 0 && !buf.is_empty() {
+            if self.left > 0 {
+                return Err(std::io::Error::other("shorter than its header says"));
+            }
+            if self.crc.clone().finalize() != self.want {
+                return Err(std::io::Error::other("its CRC is not its header's"));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Whether the central directory lists exactly the members `seen`, as
+/// their local headers did; `held` has those headers and the end of the file.
+fn agrees(len: u64, held: BTreeMap<u64, Vec<u8>>, seen: &[Local]) -> Result<(), String> {
+    let sparse = Sparse::with_held(
+        len,
+        held,
+        Box::new(|first, last| Err(format!("bytes {first}-{last} were not kept"))),
+    );
+    let differs = |what: &str| format!("the central directory {what} the local headers");
+    let zip = zip::ZipArchive::new(sparse.cursor())
+        .map_err(|e| format!("unreadable central directory: {e}"))?;
+    if zip.len() != seen.len() {
+        return Err(differs(&format!(
+            "lists {} members, not the {} of",
+            zip.len(),
+            seen.len()
+        )));
+    }
+    for (i, l) in seen.iter().enumerate() {
+        let e = zip
+            .by_index_data(i)
+            .map_err(|e| format!("corrupt zip entry {i}: {e}"))?;
+        let method = match e.compression() {
+            zip::CompressionMethod::Stored => 0,
+            zip::CompressionMethod::Deflated => 8,
+            _ => u16::MAX,
+        };
+        let same = e.header_start() == l.offset
+            && e.name_raw() == l.name.as_slice()
+            && method == l.method
+            && e.crc32() == l.crc
+            && e.compressed_size() == l.compressed
+            && e.size() == l.size
+            && e.is_dir() == l.dir
+            && !e.encrypted()
+            && !e.is_symlink();
+        if !same {
+            return Err(differs(&format!(
+                "describes `{}` otherwise than",
+                String::from_utf8_lossy(&l.name)
+            )));
+        }
+    }
+    drop(zip);
+    sparse.failure().map_or(Ok(()), Err)
+}
