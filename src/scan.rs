@@ -1632,6 +1632,17 @@ mod tests {
         std::io::Write::write_all(&mut w, PAYLOAD).unwrap();
         let described = w.finish().unwrap().into_inner();
         assert!(streamed(&described, 4096, described.len()).is_none());
+        // A zip64 local header whose member would run past any end.
+        let mut huge = b"PK\x03\x04\x2d\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        huge.extend(u32::MAX.to_le_bytes());
+        huge.extend(u32::MAX.to_le_bytes());
+        huge.extend(4u16.to_le_bytes());
+        huge.extend(20u16.to_le_bytes());
+        huge.extend(b"a.py\x01\0\x10\0");
+        huge.extend(10u64.to_le_bytes());
+        huge.extend(u64::MAX.to_le_bytes());
+        huge.extend(&wheel[..200]);
+        assert!(streamed(&huge, 4096, huge.len()).is_none());
         // Damaged in every way: the same judgement as the directory's, or
         // read whole.
         let mut x = 0x2545_f491_4f6c_dd1du64;

@@ -9,6 +9,7 @@
 //! error, and the caller reads the file whole, through its directory, as
 //! before: what this read found is then thrown away.
 
+use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -17,13 +18,15 @@ use crate::scan::sparse::Sparse;
 
 const LOCAL: &[u8; 4] = b"PK\x03\x04";
 /// The most bytes after the last member (the central directory and the end
-/// records) read: a bigger directory is read whole.
-const MAX_END: u64 = 16 * 1024 * 1024;
+/// records) read: a bigger directory is read whole. A wheel's directory
+/// takes about 100 bytes a member.
+const MAX_END: u64 = 8 * 1024 * 1024;
 
-/// A member as its local header describes it.
+/// A member as its local header describes it (its name by its sha256: a
+/// hostile zip's names can be 64 KiB each).
 struct Local {
     offset: u64,
-    name: Vec<u8>,
+    name: [u8; 32],
     method: u16,
     crc: u32,
     compressed: u64,
@@ -68,9 +71,9 @@ pub(super) fn read(
                 .read_to_end(&mut end)
                 .map_err(truncated)?;
             if end.len() as u64 > MAX_END {
-                return Err("more than 16 MiB after the last member".into());
+                return Err("more than 8 MiB after the last member".into());
             }
-            if pos + end.len() as u64 != len {
+            if pos.checked_add(end.len() as u64) != Some(len) {
                 return Err(format!(
                     "{} bytes, not the {len} the index says",
                     pos + end.len() as u64
@@ -89,11 +92,13 @@ pub(super) fn read(
         header.resize(30 + names, 0);
         r.read_exact(&mut header[30..]).map_err(truncated)?;
         let local = local(&header, pos)?;
-        pos += header.len() as u64 + local.compressed;
-        if local.offset < tail_from {
-            held.insert(local.offset, header);
-        }
-        let path = String::from_utf8_lossy(&local.name).into_owned();
+        pos = pos
+            .checked_add(header.len() as u64)
+            .and_then(|p| p.checked_add(local.compressed))
+            .filter(|&p| p <= len)
+            .ok_or("a member that runs past the end of the file")?;
+        let name_len = usize::from(u16_at(&header, 26));
+        let path = String::from_utf8_lossy(&header[30..30 + name_len]).into_owned();
         check_path(&path, out);
         let mut data = (&mut r).take(local.compressed);
         if !local.dir {
@@ -180,7 +185,7 @@ fn local(h: &[u8], offset: u64) -> Result<Local, String> {
         return Err(format!("compression method {method}"));
     }
     let name_len = usize::from(u16_at(h, 26));
-    let name = h[30..30 + name_len].to_vec();
+    let name = &h[30..30 + name_len];
     let (mut compressed, mut size) = (u64::from(u32_at(h, 18)), u64::from(u32_at(h, 22)));
     if compressed == u64::from(u32::MAX) || size == u64::from(u32::MAX) {
         // Zip64: the local header's extra field holds both sizes, the
@@ -204,7 +209,7 @@ fn local(h: &[u8], offset: u64) -> Result<Local, String> {
     Ok(Local {
         offset,
         dir: name.ends_with(b"/") || name.ends_with(b"\\"),
-        name,
+        name: sha2::Sha256::digest(name).into(),
         method,
         crc: u32_at(h, 14),
         compressed,
@@ -250,7 +255,8 @@ impl<R: Read> Read for Checked<R> {
 }
 
 /// Whether the central directory lists exactly the members `seen`, as
-/// their local headers did; `held` has those headers and the end of the file.
+/// their local headers did; `held` has the end of the file (the directory
+/// is read without the local headers).
 fn agrees(len: u64, held: BTreeMap<u64, Vec<u8>>, seen: &[Local]) -> Result<(), String> {
     let sparse = Sparse::with_held(
         len,
@@ -277,7 +283,7 @@ fn agrees(len: u64, held: BTreeMap<u64, Vec<u8>>, seen: &[Local]) -> Result<(), 
             _ => u16::MAX,
         };
         let same = e.header_start() == l.offset
-            && e.name_raw() == l.name.as_slice()
+            && <[u8; 32]>::from(sha2::Sha256::digest(e.name_raw())) == l.name
             && method == l.method
             && e.crc32() == l.crc
             && e.compressed_size() == l.compressed
@@ -288,7 +294,7 @@ fn agrees(len: u64, held: BTreeMap<u64, Vec<u8>>, seen: &[Local]) -> Result<(), 
         if !same {
             return Err(differs(&format!(
                 "describes `{}` otherwise than",
-                String::from_utf8_lossy(&l.name)
+                String::from_utf8_lossy(e.name_raw())
             )));
         }
     }
