@@ -1687,6 +1687,43 @@ mod tests {
         );
     }
 
+    /// A `.tar.gz` of two gzip members is one tar, as Python's `tarfile`
+    /// (and so pip) reads it: what the second holds is scanned too.
+    #[test]
+    fn every_gzip_member_of_an_sdist_is_read() {
+        let raw = |files: &[(&str, &[u8])]| {
+            let mut b = tar::Builder::new(Vec::new());
+            for (path, data) in files {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(data.len() as u64);
+                header.set_mode(0o644);
+                header.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut header, path, *data).unwrap();
+            }
+            b.into_inner().unwrap()
+        };
+        let gz = |bytes: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, bytes).unwrap();
+            e.finish().unwrap()
+        };
+        // The first member ends without the tar's end blocks.
+        let first = raw(&[("pkg-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: pkg\n")]);
+        let mut sdist = gz(&first[..first.len() - 1024]);
+        sdist.extend(gz(&raw(&[("pkg-1.0/setup.py", PAYLOAD)])));
+        let scan = scan_bytes("pkg-1.0.tar.gz", &sdist, &Limits::default()).unwrap();
+        assert_eq!(scan.members, 2);
+        assert!(
+            scan.findings
+                .iter()
+                .any(|(m, _)| m.as_deref() == Some("pkg-1.0/setup.py")),
+            "{:?}",
+            rules_of(&scan)
+        );
+        let got = streamed(&sdist, 4096).expect("read once");
+        assert_eq!(rules_of(&got), rules_of(&scan));
+    }
+
     #[test]
     fn text_is_what_lossy_decoding_gives_and_valid_text_is_borrowed() {
         for bytes in [

@@ -138,7 +138,7 @@ pub fn read(
         }
         Some(Kind::TarGz) => {
             out.decompressed = read_tar(
-                flate2::read::GzDecoder::new(bytes),
+                flate2::read::MultiGzDecoder::new(bytes),
                 bytes.len(),
                 limits,
                 keep,
@@ -233,7 +233,7 @@ impl Once {
         let whole = std::io::Cursor::new(head).chain(reader);
         out.decompressed = match kind {
             Some(Kind::TarGz) => read_tar(
-                flate2::read::GzDecoder::new(whole),
+                flate2::read::MultiGzDecoder::new(whole),
                 len,
                 limits,
                 keep,
