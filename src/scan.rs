@@ -1724,6 +1724,34 @@ mod tests {
         assert_eq!(rules_of(&got), rules_of(&scan));
     }
 
+    /// A GNU long name of megabytes (which the tar reader would hold whole,
+    /// gigabytes of it from a small `.tar.gz`) is a gap, not read; one of a
+    /// few KiB is a name.
+    #[test]
+    fn a_tar_long_name_of_megabytes_is_a_gap() {
+        let long = format!("pkg-1.0/{}.py", "a".repeat(2 << 20));
+        let sdist = targz(&[(&long, PAYLOAD), ("pkg-1.0/setup.py", b"print(1)\n")]);
+        let scan = scan_bytes("pkg-1.0.tar.gz", &sdist, &Limits::default()).unwrap();
+        assert!(
+            scan.gaps
+                .iter()
+                .any(|g| g.contains("headers between two members")),
+            "{:?}",
+            scan.gaps
+        );
+        let fine = format!("pkg-1.0/{}.py", "a".repeat(3000));
+        let sdist = targz(&[(&fine, PAYLOAD)]);
+        let scan = scan_bytes("pkg-1.0.tar.gz", &sdist, &Limits::default()).unwrap();
+        assert!(scan.gaps.is_empty(), "{:?}", scan.gaps);
+        assert!(
+            scan.findings
+                .iter()
+                .any(|(m, _)| m.as_deref() == Some(fine.as_str())),
+            "{:?}",
+            rules_of(&scan)
+        );
+    }
+
     #[test]
     fn text_is_what_lossy_decoding_gives_and_valid_text_is_borrowed() {
         for bytes in [

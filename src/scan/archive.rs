@@ -426,7 +426,11 @@ fn read_tar<R: Read>(
         compressed: compressed as u64,
         total: limits.spent,
     };
-    let mut archive = tar::Archive::new(reader);
+    let between = std::rc::Rc::new(std::cell::Cell::new(Some(0)));
+    let mut archive = tar::Archive::new(Metered {
+        inner: reader,
+        between: between.clone(),
+    });
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
@@ -489,7 +493,10 @@ fn read_tar<R: Read>(
             continue;
         }
         let size = entry.header().size().unwrap_or(0);
-        match read_member(&mut entry, size, &mut budget, keep(&path)) {
+        between.set(None);
+        let read = read_member(&mut entry, size, &mut budget, keep(&path));
+        between.set(Some(0));
+        match read {
             Ok(data) => {
                 out.members += 1;
                 if data.is_none() {
@@ -504,6 +511,36 @@ fn read_tar<R: Read>(
         }
     }
     budget.total
+}
+
+/// Bytes a tar may hold between two members' data: headers, GNU long names,
+/// PAX records, padding, the data of entries that are not files. The `tar`
+/// crate reads a long name or a PAX record whole, so one of gigabytes (from
+/// a small `.tar.gz`) would be held; real ones are a few KiB.
+const MAX_BETWEEN: u64 = 1 << 20;
+
+/// A tar's bytes, counted outside members' data (`between` is `None`
+/// while a member's data is read).
+struct Metered<R> {
+    inner: R,
+    between: std::rc::Rc<std::cell::Cell<Option<u64>>>,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(so_far) = self.between.get() {
+            let now = so_far + n as u64;
+            if now > MAX_BETWEEN {
+                return Err(std::io::Error::other(format!(
+                    "more than {} MiB of headers between two members (a hostile long name?)",
+                    MAX_BETWEEN >> 20
+                )));
+            }
+            self.between.set(Some(now));
+        }
+        Ok(n)
+    }
 }
 
 /// Whether a link's target leaves the archive (absolute, or `..` above its root).
