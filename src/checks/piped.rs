@@ -54,8 +54,12 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
         );
         scan_stream(&name, &once, &Limits::default())
     });
+    // The download goes at the scan's pace: a scan as slow as 1 MiB a
+    // second does not time it out.
+    let timeout = client.config().timeout + std::time::Duration::from_secs(len >> 20);
     let mut pipe = Pipe {
         tx: Some(tx),
+        timeout,
         sha: sha2::Sha256::new(),
         batch: Vec::with_capacity(BATCH),
         sent: false,
@@ -70,11 +74,13 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
     // The scan sees the end of the stream only once the queue is closed.
     pipe.tx = None;
     let scanned = scanning.await;
+    if got.is_err() && pipe.sent || pipe.broken {
+        // Broke off after the scan took bytes: not tried again here (the
+        // scan has read them), but read whole, which tries again itself.
+        return Piped::ReadWhole;
+    }
     if let Err(e) = got {
         return Piped::Failed(format!("{}: download failed: {e}", file.filename));
-    }
-    if pipe.broken {
-        return Piped::ReadWhole;
     }
     let sha = hex::encode(pipe.sha.finalize());
     if let Some(want) = expected.iter().find(|e| **e != sha) {
@@ -96,6 +102,8 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
 /// or at a cap, gets nothing more; the hash still covers every byte).
 struct Pipe {
     tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    /// How long the download may take.
+    timeout: std::time::Duration,
     sha: sha2::Sha256,
     /// Bytes not handed on yet.
     batch: Vec<u8>,
@@ -139,6 +147,14 @@ impl Body for Pipe {
         }
         self.sha = sha2::Sha256::new();
         self.batch.clear();
+    }
+
+    fn timeout(&self) -> Option<std::time::Duration> {
+        Some(self.timeout)
+    }
+
+    fn retries(&self) -> bool {
+        !self.sent
     }
 
     fn room(&mut self) -> Option<futures::future::BoxFuture<'_, ()>> {

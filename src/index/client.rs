@@ -475,6 +475,9 @@ impl IndexClient {
             if let Some(tag) = etag {
                 req = req.header(IF_NONE_MATCH, tag);
             }
+            if let Some(t) = sink.as_deref().and_then(Body::timeout) {
+                req = req.timeout(t);
+            }
             if let Some((first, last)) = range {
                 // Ranges count bytes of the file itself, never of an encoding.
                 req = req
@@ -514,7 +517,8 @@ impl IndexClient {
                             }
                             // A body over the cap is over it again: not retried.
                             Err(e) => {
-                                let again = !e.contains("larger than");
+                                let again = !e.contains("larger than")
+                                    && sink.as_deref().is_none_or(Body::retries);
                                 (format!("{shown}: {e}"), None, again)
                             }
                         }
@@ -717,6 +721,17 @@ pub trait Body: Send {
     /// download back while the reader is behind.
     fn room(&mut self) -> Option<futures::future::BoxFuture<'_, ()>> {
         None
+    }
+    /// How long the whole request may take (`None`: the client's timeout).
+    /// A body that waits for its reader ([`Body::room`]) needs the time
+    /// the reader takes too.
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+    /// Whether a download that broke off is tried again from the start
+    /// (a body whose reader has taken bytes may have nothing to gain).
+    fn retries(&self) -> bool {
+        true
     }
 }
 

@@ -1324,6 +1324,18 @@ fn large_archives_are_scanned_as_they_download_and_read_again_when_they_must_be(
         serve_files(&server, project, &[(&name, bytes)]);
         lines.push_str(&format!("{project}==1.0\n"));
     }
+    // A download that breaks off after half the bytes: read whole at once
+    // (not tried again under a scan that has read half), and scanned.
+    serve_files(&server, "cutsd", &[("cutsd-1.0.tar.gz", plain.clone())]);
+    server.route(
+        "/files/cutsd-1.0.tar.gz",
+        vec![
+            crate::server::Reply::json(plain[..plain.len() / 2].to_vec())
+                .header("Content-Length", &plain.len().to_string()),
+            crate::server::Reply::json(plain.clone()),
+        ],
+    );
+    lines.push_str("cutsd==1.0\n");
     // The index announces other bytes than it serves.
     serve_releases(
         &server,
@@ -1367,6 +1379,16 @@ fn large_archives_are_scanned_as_they_download_and_read_again_when_they_must_be(
     assert_eq!(scan("bigwheel")["status"], "scanned", "{report}");
     assert_eq!(scan("lyingwheel")["status"], "scanned", "{report}");
     assert_eq!(server.hits("/files/plainsd-1.0.tar.gz"), 1);
+    assert_eq!(scan("cutsd")["status"], "scanned", "{report}");
+    assert!(
+        found("cutsd", "plainsd-1.0/plainsd/__init__.py"),
+        "{report}"
+    );
+    assert_eq!(
+        server.hits("/files/cutsd-1.0.tar.gz"),
+        2,
+        "broken off, then whole"
+    );
     assert_eq!(
         server.hits("/files/runsd-1.0.tar.gz"),
         2,
