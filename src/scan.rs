@@ -1752,6 +1752,65 @@ mod tests {
         );
     }
 
+    /// A zip whose local headers hold a member its central directory does
+    /// not list (what an installer reading local headers would install,
+    /// and neither pip nor the scan read), or name a member otherwise, is
+    /// a high anomaly; an honest zip is not.
+    #[test]
+    fn a_zip_whose_local_headers_and_directory_disagree_is_a_high_anomaly() {
+        let honest = zip(&[
+            ("pkg/__init__.py", b"x = 1\n"),
+            ("pkg/evil.py", PAYLOAD),
+            ("pkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+        ]);
+        let disagree = |scan: &ArchiveScan| {
+            scan.findings.iter().any(|(_, f)| {
+                f.rule == RuleId::ArchiveAnomaly
+                    && f.severity == Severity::High
+                    && f.message.contains("local headers")
+            })
+        };
+        let name = "pkg-1.0-py3-none-any.whl";
+        assert!(!disagree(
+            &scan_bytes(name, &honest, &Limits::default()).unwrap()
+        ));
+        // Drop `pkg/evil.py` from the directory only.
+        let cd_at = honest.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        let eocd_at = honest.windows(4).rposition(|w| w == b"PK\x05\x06").unwrap();
+        let mut entries = Vec::new();
+        let mut at = cd_at;
+        while at < eocd_at {
+            let len =
+                |o: usize| usize::from(u16::from_le_bytes([honest[at + o], honest[at + o + 1]]));
+            let end = at + 46 + len(28) + len(30) + len(32);
+            entries.push(honest[at..end].to_vec());
+            at = end;
+        }
+        let kept: Vec<u8> = entries
+            .iter()
+            .filter(|e| !e.windows(11).any(|w| w == b"pkg/evil.py"))
+            .flatten()
+            .copied()
+            .collect();
+        let mut hidden = honest[..cd_at].to_vec();
+        hidden.extend(&kept);
+        let mut eocd = honest[eocd_at..].to_vec();
+        eocd[8..10].copy_from_slice(&2u16.to_le_bytes());
+        eocd[10..12].copy_from_slice(&2u16.to_le_bytes());
+        eocd[12..16].copy_from_slice(&u32::try_from(kept.len()).unwrap().to_le_bytes());
+        hidden.extend(eocd);
+        let scan = scan_bytes(name, &hidden, &Limits::default()).unwrap();
+        assert_eq!(scan.members, 2, "{:?}", rules_of(&scan));
+        assert!(disagree(&scan), "{:?}", rules_of(&scan));
+        // A local header that names the member otherwise.
+        let mut lying = honest.clone();
+        let at = lying.windows(11).position(|w| w == b"pkg/evil.py").unwrap();
+        lying[at + 9..at + 11].copy_from_slice(b"pz");
+        assert!(disagree(
+            &scan_bytes(name, &lying, &Limits::default()).unwrap()
+        ));
+    }
+
     #[test]
     fn text_is_what_lossy_decoding_gives_and_valid_text_is_borrowed() {
         for bytes in [

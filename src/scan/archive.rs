@@ -575,7 +575,7 @@ fn link_escapes(path: &str, target: &str, hard: bool) -> bool {
 }
 
 fn read_zip<R: Read + std::io::Seek>(
-    reader: R,
+    mut reader: R,
     compressed: u64,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
@@ -587,6 +587,14 @@ fn read_zip<R: Read + std::io::Seek>(
         compressed,
         total: limits.spent,
     };
+    // The local headers, header to header, to hold them against the
+    // directory (only the headers are read: of a zip that streamed in, the
+    // headers were kept).
+    let walked = zipstream::walk(&mut reader, compressed, limits.max_entries);
+    if let Err(e) = reader.seek(std::io::SeekFrom::Start(0)) {
+        fail(out, format!("unreadable zip: {e}"));
+        return budget.total;
+    }
     let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
@@ -594,6 +602,17 @@ fn read_zip<R: Read + std::io::Seek>(
             return budget.total;
         }
     };
+    if let Ok(seen) = walked
+        && let zipstream::Compared::Differs(why) = zipstream::compare(&zip, &seen)
+    {
+        out.anomalies.push(Anomaly {
+            path: None,
+            what: format!(
+                "{why}: an installer that reads the local headers installs other files than one that reads the directory (as pip and this scan do)"
+            ),
+            dangerous: true,
+        });
+    }
     let count = zip.len();
     if count > limits.max_entries {
         let what = format!(

@@ -24,7 +24,7 @@ const MAX_END: u64 = 8 * 1024 * 1024;
 
 /// A member as its local header describes it (its name by its sha256: a
 /// hostile zip's names can be 64 KiB each).
-struct Local {
+pub(super) struct Local {
     offset: u64,
     name: [u8; 32],
     method: u16,
@@ -254,50 +254,137 @@ impl<R: Read> Read for Checked<R> {
     }
 }
 
-/// Whether the central directory lists exactly the members `seen`, as
-/// their local headers did; `held` has the end of the file (the directory
-/// is read without the local headers).
+/// Whether the central directory lists exactly the members `seen`, in the
+/// same order, as their local headers did, none of them a link or
+/// encrypted; `held` has the end of the file (the directory is read
+/// without the local headers).
 fn agrees(len: u64, held: BTreeMap<u64, Vec<u8>>, seen: &[Local]) -> Result<(), String> {
     let sparse = Sparse::with_held(
         len,
         held,
         Box::new(|first, last| Err(format!("bytes {first}-{last} were not kept"))),
     );
-    let differs = |what: &str| format!("the central directory {what} the local headers");
     let zip = zip::ZipArchive::new(sparse.cursor())
         .map_err(|e| format!("unreadable central directory: {e}"))?;
+    match compare(&zip, seen) {
+        Compared::Same => {}
+        Compared::Reordered => {
+            return Err(
+                "the central directory lists the members in another order than the local headers"
+                    .into(),
+            );
+        }
+        Compared::Differs(why) | Compared::Unreadable(why) => return Err(why),
+    }
+    for i in 0..zip.len() {
+        if zip
+            .by_index_data(i)
+            .is_ok_and(|e| e.is_symlink() || e.encrypted())
+        {
+            return Err("a link or an encrypted member".into());
+        }
+    }
+    drop(zip);
+    sparse.failure().map_or(Ok(()), Err)
+}
+
+/// How a central directory compares with the local headers.
+pub(super) enum Compared {
+    /// The same members, in the same order.
+    Same,
+    /// The same members, in another order.
+    Reordered,
+    /// Other members: an installer that reads the local headers (as some
+    /// have) installs other files than one that reads the directory.
+    Differs(String),
+    Unreadable(String),
+}
+
+/// Compares the members the central directory of `zip` lists with those
+/// the local headers describe (`seen`, in file order).
+pub(super) fn compare<R: Read + std::io::Seek>(
+    zip: &zip::ZipArchive<R>,
+    seen: &[Local],
+) -> Compared {
     if zip.len() != seen.len() {
-        return Err(differs(&format!(
-            "lists {} members, not the {} of",
+        return Compared::Differs(format!(
+            "the central directory lists {} members, the local headers {}",
             zip.len(),
             seen.len()
-        )));
+        ));
     }
-    for (i, l) in seen.iter().enumerate() {
-        let e = zip
-            .by_index_data(i)
-            .map_err(|e| format!("corrupt zip entry {i}: {e}"))?;
+    let by_offset: std::collections::HashMap<u64, &Local> =
+        seen.iter().map(|l| (l.offset, l)).collect();
+    let mut in_order = true;
+    for (i, local) in seen.iter().enumerate() {
+        let e = match zip.by_index_data(i) {
+            Ok(e) => e,
+            Err(e) => return Compared::Unreadable(format!("corrupt zip entry {i}: {e}")),
+        };
+        let name = || String::from_utf8_lossy(e.name_raw()).into_owned();
+        let Some(l) = by_offset.get(&e.header_start()) else {
+            return Compared::Differs(format!(
+                "the central directory puts `{}` at byte {}, where no local header starts",
+                name(),
+                e.header_start()
+            ));
+        };
         let method = match e.compression() {
             zip::CompressionMethod::Stored => 0,
             zip::CompressionMethod::Deflated => 8,
             _ => u16::MAX,
         };
-        let same = e.header_start() == l.offset
-            && <[u8; 32]>::from(sha2::Sha256::digest(e.name_raw())) == l.name
+        let same = <[u8; 32]>::from(sha2::Sha256::digest(e.name_raw())) == l.name
             && method == l.method
             && e.crc32() == l.crc
             && e.compressed_size() == l.compressed
             && e.size() == l.size
-            && e.is_dir() == l.dir
-            && !e.encrypted()
-            && !e.is_symlink();
+            && e.is_dir() == l.dir;
         if !same {
-            return Err(differs(&format!(
-                "describes `{}` otherwise than",
-                String::from_utf8_lossy(e.name_raw())
-            )));
+            return Compared::Differs(format!(
+                "the central directory describes `{}` otherwise than its local header",
+                name()
+            ));
         }
+        in_order &= l.offset == local.offset;
     }
-    drop(zip);
-    sparse.failure().map_or(Ok(()), Err)
+    if in_order {
+        Compared::Same
+    } else {
+        Compared::Reordered
+    }
+}
+
+/// The members the local headers of the zip `r` (of `len` bytes) describe,
+/// in file order, found by seeking from header to header (no member's data
+/// is read); at most `max`. `Err` when they cannot be followed (sizes after
+/// the data, encryption, an unknown method, a member past the end).
+pub(super) fn walk<R: Read + std::io::Seek>(
+    r: &mut R,
+    len: u64,
+    max: usize,
+) -> Result<Vec<Local>, String> {
+    let mut seen = Vec::new();
+    let mut pos = 0u64;
+    loop {
+        r.seek(std::io::SeekFrom::Start(pos)).map_err(truncated)?;
+        let mut header = vec![0u8; 30];
+        if r.read_exact(&mut header[..4]).is_err() || &header[..4] != LOCAL {
+            return Ok(seen);
+        }
+        if seen.len() >= max {
+            return Err(format!("more than {max} entries"));
+        }
+        r.read_exact(&mut header[4..]).map_err(truncated)?;
+        let names = usize::from(u16_at(&header, 26)) + usize::from(u16_at(&header, 28));
+        header.resize(30 + names, 0);
+        r.read_exact(&mut header[30..]).map_err(truncated)?;
+        let local = local(&header, pos)?;
+        pos = pos
+            .checked_add(header.len() as u64)
+            .and_then(|p| p.checked_add(local.compressed))
+            .filter(|&p| p <= len)
+            .ok_or("a member that runs past the end of the file")?;
+        seen.push(local);
+    }
 }
