@@ -1802,6 +1802,36 @@ mod tests {
         let scan = scan_bytes(name, &hidden, &Limits::default()).unwrap();
         assert_eq!(scan.members, 2, "{:?}", rules_of(&scan));
         assert!(disagree(&scan), "{:?}", rules_of(&scan));
+        // Twice the same name (pip installs both, the last one last): no
+        // disagreement.
+        let mut twice = zip(&[("pkg/aa.py", b"x = 1\n"), ("pkg/bb.py", PAYLOAD)]);
+        for at in twice
+            .windows(9)
+            .enumerate()
+            .filter(|(_, w)| *w == b"pkg/bb.py")
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+        {
+            twice[at..at + 9].copy_from_slice(b"pkg/aa.py");
+        }
+        let scan = scan_bytes(name, &twice, &Limits::default()).unwrap();
+        assert!(!disagree(&scan), "{:?}", rules_of(&scan));
+        assert!(!rules_of(&scan).is_empty(), "the payload is read");
+        // A name in Info-ZIP's Unicode path field (the raw name in another
+        // code page): the same name on both sides.
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let raw_name = b"pkg/donn\x82es.py";
+        let mut upath = vec![1u8];
+        upath.extend(crc32fast::hash(raw_name).to_le_bytes());
+        upath.extend("pkg/données.py".as_bytes());
+        let mut opts = zip::write::FullFileOptions::default();
+        opts.add_extra_field(0x7075, upath.clone(), false).unwrap();
+        w.start_file(String::from_utf8_lossy(raw_name), opts)
+            .unwrap();
+        std::io::Write::write_all(&mut w, b"x = 1\n").unwrap();
+        let unicode = w.finish().unwrap().into_inner();
+        let scan = scan_bytes(name, &unicode, &Limits::default()).unwrap();
+        assert!(!disagree(&scan), "{:?}", rules_of(&scan));
         // A local header that names the member otherwise.
         let mut lying = honest.clone();
         let at = lying.windows(11).position(|w| w == b"pkg/evil.py").unwrap();
@@ -1809,6 +1839,66 @@ mod tests {
         assert!(disagree(
             &scan_bytes(name, &lying, &Limits::default()).unwrap()
         ));
+    }
+
+    /// A tar is read as Python's tarfile (and so pip) reads it: a size in a
+    /// PAX record is the size, contiguous ('7') entries are files, and
+    /// thousands of directories in a row are no hostile header.
+    #[test]
+    fn a_tar_is_read_as_pythons_tarfile_reads_it() {
+        let gz = |tar: Vec<u8>| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, &tar).unwrap();
+            e.finish().unwrap()
+        };
+        let header = |path: &str, size: u64, kind: tar::EntryType| {
+            let mut h = tar::Header::new_ustar();
+            h.set_path(path).unwrap();
+            h.set_size(size);
+            h.set_mode(0o644);
+            h.set_entry_type(kind);
+            h.set_cksum();
+            h
+        };
+        let found = |sdist: &[u8]| {
+            let scan = scan_bytes("pkg-1.0.tar.gz", sdist, &Limits::default()).unwrap();
+            assert!(scan.gaps.is_empty(), "{:?}", scan.gaps);
+            scan.findings
+                .iter()
+                .any(|(m, _)| m.as_deref() == Some("pkg-1.0/setup.py"))
+        };
+        // The header says 1 byte, a PAX record the whole payload.
+        let mut b = tar::Builder::new(Vec::new());
+        let len = PAYLOAD.len().to_string();
+        b.append_pax_extensions([("size", len.as_bytes())]).unwrap();
+        let h = header("pkg-1.0/setup.py", 1, tar::EntryType::Regular);
+        let raw = b.get_mut();
+        raw.extend_from_slice(h.as_bytes());
+        raw.extend_from_slice(PAYLOAD);
+        raw.resize(raw.len().next_multiple_of(512), 0);
+        assert!(found(&gz(b.into_inner().unwrap())));
+        // A contiguous file.
+        let mut b = tar::Builder::new(Vec::new());
+        let h = header(
+            "pkg-1.0/setup.py",
+            PAYLOAD.len() as u64,
+            tar::EntryType::Continuous,
+        );
+        b.append(&h, PAYLOAD).unwrap();
+        assert!(found(&gz(b.into_inner().unwrap())));
+        // 3,000 directories, then the file.
+        let mut b = tar::Builder::new(Vec::new());
+        for i in 0..3000 {
+            let h = header(&format!("pkg-1.0/d{i}/"), 0, tar::EntryType::Directory);
+            b.append(&h, &[][..]).unwrap();
+        }
+        let h = header(
+            "pkg-1.0/setup.py",
+            PAYLOAD.len() as u64,
+            tar::EntryType::Regular,
+        );
+        b.append(&h, PAYLOAD).unwrap();
+        assert!(found(&gz(b.into_inner().unwrap())));
     }
 
     #[test]

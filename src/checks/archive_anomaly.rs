@@ -12,7 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     docs: r#"# archive-anomaly
 
 ## What it does
-Reports archives that are not what they claim or that would harm an extractor: path traversal and absolute paths, symbolic and hard links, device entries, nested archives, too many entries, decompression bombs (size or ratio caps), truncated or corrupt data, a tar with more than 1 MiB of headers between two members (a hostile long name), a zip whose local headers describe other members than its central directory lists (an installer that reads the local headers would install other files than pip, which reads the directory, and than this scan), and files that are no archive at all. Dangerous anomalies are high; odd ones medium. Nothing is extracted to disk; the format comes from the bytes, not the name.
+Reports archives that are not what they claim or that would harm an extractor: path traversal and absolute paths, symbolic and hard links, device entries, nested archives, too many entries, decompression bombs (size or ratio caps), truncated or corrupt data, a tar entry with more than 1 MiB of headers (a hostile long name or PAX record), a zip whose local headers describe other members than its central directory lists (an installer that reads the local headers would install other files than pip, which reads the directory, and than this scan), and files that are no archive at all. Dangerous anomalies are high; odd ones medium. Nothing is extracted to disk; the format comes from the bytes, not the name.
 
 Archives inside the archive (a wheel vendored in an sdist, a zip of data) are opened in memory and
 scanned too, two levels deep; their members are named `outer/inner.zip!/path`. A source file of

@@ -74,7 +74,9 @@ pub async fn scan(client: &IndexClient, file: &FileFacts, len: u64, expected: &[
     // The scan sees the end of the stream only once the queue is closed.
     pipe.tx = None;
     let scanned = scanning.await;
-    if got.is_err() && pipe.sent || pipe.broken {
+    // A body over the cap is over it read whole too.
+    let over_cap = got.as_ref().is_err_and(|e| e.contains("larger than"));
+    if got.is_err() && pipe.sent && !over_cap || pipe.broken {
         // Broke off after the scan took bytes: not tried again here (the
         // scan has read them), but read whole, which tries again itself.
         return Piped::ReadWhole;

@@ -457,6 +457,8 @@ fn read_tar<R: Read>(
                 return budget.total;
             }
         };
+        // The cap is per entry: its header, long name and PAX records.
+        between.set(Some(0));
         let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         check_path(&path, out);
         let kind = entry.header().entry_type();
@@ -489,10 +491,14 @@ fn read_tar<R: Read>(
             });
             continue;
         }
-        if !kind.is_file() {
+        // Python's tarfile (and so pip) extracts every other type as a
+        // file: contiguous ('7'), GNU sparse and unknown ones too.
+        if kind.is_dir() || kind.is_pax_global_extensions() {
             continue;
         }
-        let size = entry.header().size().unwrap_or(0);
+        // The size a PAX record gives, if any, as the tar reader and
+        // Python's tarfile take it (not the header's own field).
+        let size = entry.size();
         between.set(None);
         let read = read_member(&mut entry, size, &mut budget, keep(&path));
         between.set(Some(0));
@@ -513,10 +519,11 @@ fn read_tar<R: Read>(
     budget.total
 }
 
-/// Bytes a tar may hold between two members' data: headers, GNU long names,
-/// PAX records, padding, the data of entries that are not files. The `tar`
-/// crate reads a long name or a PAX record whole, so one of gigabytes (from
-/// a small `.tar.gz`) would be held; real ones are a few KiB.
+/// Bytes a tar may hold for one entry besides its data: its header, GNU
+/// long names, PAX records, and the padding and skipped data of the entry
+/// before. The `tar` crate reads a long name or a PAX record whole, so one
+/// of gigabytes (from a small `.tar.gz`) would be held; real ones are a few
+/// KiB.
 const MAX_BETWEEN: u64 = 1 << 20;
 
 /// A tar's bytes, counted outside members' data (`between` is `None`

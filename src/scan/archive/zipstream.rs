@@ -185,26 +185,36 @@ fn local(h: &[u8], offset: u64) -> Result<Local, String> {
         return Err(format!("compression method {method}"));
     }
     let name_len = usize::from(u16_at(h, 26));
-    let name = &h[30..30 + name_len];
+    let raw = &h[30..30 + name_len];
     let (mut compressed, mut size) = (u64::from(u32_at(h, 18)), u64::from(u32_at(h, 22)));
+    let mut zip64 = None;
+    let mut name = raw;
+    let mut extra = &h[30 + name_len..];
+    while extra.len() >= 4 {
+        let (id, n) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
+        let Some(body) = extra.get(4..4 + n) else {
+            break;
+        };
+        if id == 1 && body.len() >= 16 {
+            let at = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap_or_default());
+            zip64 = Some((at(8), at(0)));
+        }
+        // Info-ZIP's Unicode path: the name, when it was written for the
+        // raw name there is (its CRC), as the zip crate reads the
+        // directory's.
+        if id == 0x7075
+            && body.len() >= 5
+            && body[0] == 1
+            && u32_at(body, 1) == crc32fast::hash(raw)
+        {
+            name = &body[5..];
+        }
+        extra = &extra[4 + n..];
+    }
     if compressed == u64::from(u32::MAX) || size == u64::from(u32::MAX) {
         // Zip64: the local header's extra field holds both sizes, the
         // uncompressed one first (APPNOTE 4.5.3).
-        let mut extra = &h[30 + name_len..];
-        let mut found = None;
-        while extra.len() >= 4 {
-            let (id, n) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
-            let Some(body) = extra.get(4..4 + n) else {
-                break;
-            };
-            if id == 1 && body.len() >= 16 {
-                let at =
-                    |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap_or_default());
-                found = Some((at(8), at(0)));
-            }
-            extra = &extra[4 + n..];
-        }
-        (compressed, size) = found.ok_or("zip64 sizes without their extra field")?;
+        (compressed, size) = zip64.ok_or("zip64 sizes without their extra field")?;
     }
     Ok(Local {
         offset,
@@ -306,6 +316,11 @@ pub(super) fn compare<R: Read + std::io::Seek>(
     zip: &zip::ZipArchive<R>,
     seen: &[Local],
 ) -> Compared {
+    if zip.has_duplicate_names() {
+        // The crate keeps one entry a name (pip installs each, the last
+        // one last): the lists cannot be held side by side.
+        return Compared::Unreadable("names more than once in the central directory".into());
+    }
     if zip.len() != seen.len() {
         return Compared::Differs(format!(
             "the central directory lists {} members, the local headers {}",
