@@ -87,16 +87,8 @@ pub(super) fn read(
         if seen.len() >= limits.max_entries {
             return Err(format!("more than {} entries", limits.max_entries));
         }
-        r.read_exact(&mut header[4..]).map_err(truncated)?;
-        let names = usize::from(u16_at(&header, 26)) + usize::from(u16_at(&header, 28));
-        header.resize(30 + names, 0);
-        r.read_exact(&mut header[30..]).map_err(truncated)?;
-        let local = local(&header, pos)?;
-        pos = pos
-            .checked_add(header.len() as u64)
-            .and_then(|p| p.checked_add(local.compressed))
-            .filter(|&p| p <= len)
-            .ok_or("a member that runs past the end of the file")?;
+        let (local, next) = rest_of_header(&mut r, &mut header, pos, len)?;
+        pos = next;
         let name_len = usize::from(u16_at(&header, 26));
         let path = String::from_utf8_lossy(&header[30..30 + name_len]).into_owned();
         check_path(&path, out);
@@ -160,6 +152,29 @@ impl<R: Read> Read for Recording<R> {
         self.pos = end;
         Ok(n)
     }
+}
+
+/// Reads the rest of the local header at `pos` whose signature is
+/// `header`'s first 4 bytes: the member it describes, and where the next
+/// header starts (inside a file of `len` bytes).
+fn rest_of_header(
+    r: &mut impl Read,
+    header: &mut Vec<u8>,
+    pos: u64,
+    len: u64,
+) -> Result<(Local, u64), String> {
+    header.resize(30, 0);
+    r.read_exact(&mut header[4..]).map_err(truncated)?;
+    let names = usize::from(u16_at(header, 26)) + usize::from(u16_at(header, 28));
+    header.resize(30 + names, 0);
+    r.read_exact(&mut header[30..]).map_err(truncated)?;
+    let local = local(header, pos)?;
+    let next = pos
+        .checked_add(header.len() as u64)
+        .and_then(|p| p.checked_add(local.compressed))
+        .filter(|&p| p <= len)
+        .ok_or("a member that runs past the end of the file")?;
+    Ok((local, next))
 }
 
 fn truncated(e: impl std::fmt::Display) -> String {
@@ -390,16 +405,8 @@ pub(super) fn walk<R: Read + std::io::Seek>(
         if seen.len() >= max {
             return Err(format!("more than {max} entries"));
         }
-        r.read_exact(&mut header[4..]).map_err(truncated)?;
-        let names = usize::from(u16_at(&header, 26)) + usize::from(u16_at(&header, 28));
-        header.resize(30 + names, 0);
-        r.read_exact(&mut header[30..]).map_err(truncated)?;
-        let local = local(&header, pos)?;
-        pos = pos
-            .checked_add(header.len() as u64)
-            .and_then(|p| p.checked_add(local.compressed))
-            .filter(|&p| p <= len)
-            .ok_or("a member that runs past the end of the file")?;
+        let (local, next) = rest_of_header(r, &mut header, pos, len)?;
+        pos = next;
         seen.push(local);
     }
 }
