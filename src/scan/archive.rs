@@ -121,10 +121,7 @@ pub fn read(
     match detect(bytes) {
         None => {
             out.decompressed = limits.spent;
-            fail(
-                &mut out,
-                "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
-            );
+            fail(&mut out, UNRECOGNISED.into());
         }
         Some(Kind::Zip) => {
             out.decompressed = read_zip(
@@ -136,31 +133,31 @@ pub fn read(
                 &mut out,
             );
         }
-        Some(Kind::TarGz) => {
+        Some(kind) => {
             out.decompressed = read_tar(
-                flate2::read::MultiGzDecoder::new(bytes),
+                decompressed(kind, bytes),
                 bytes.len(),
                 limits,
                 keep,
                 on_member,
                 &mut out,
-            )
-        }
-        Some(Kind::TarBz2) => {
-            out.decompressed = read_tar(
-                bzip2::read::BzDecoder::new(bytes),
-                bytes.len(),
-                limits,
-                keep,
-                on_member,
-                &mut out,
-            )
-        }
-        Some(Kind::Tar) => {
-            out.decompressed = read_tar(bytes, bytes.len(), limits, keep, on_member, &mut out);
+            );
         }
     }
     out
+}
+
+const UNRECOGNISED: &str = "not a recognised archive (no gzip, bzip2, tar or zip signature)";
+
+/// An archive's bytes as the compression `kind` names takes them off (a
+/// tar.gz is read through every gzip member, as Python's tarfile reads
+/// it); a plain tar and a zip as they are.
+fn decompressed<'r>(kind: Kind, r: impl Read + 'r) -> Box<dyn Read + 'r> {
+    match kind {
+        Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(r)),
+        Kind::TarBz2 => Box::new(bzip2::read::BzDecoder::new(r)),
+        Kind::Tar | Kind::Zip => Box::new(r),
+    }
 }
 
 /// Where an archive's bytes are: all in memory, a zip read by ranges, or a
@@ -232,23 +229,6 @@ impl Once {
         let kind = detect(&head);
         let whole = std::io::Cursor::new(head).chain(reader);
         out.decompressed = match kind {
-            Some(Kind::TarGz) => read_tar(
-                flate2::read::MultiGzDecoder::new(whole),
-                len,
-                limits,
-                keep,
-                on_member,
-                &mut out,
-            ),
-            Some(Kind::TarBz2) => read_tar(
-                bzip2::read::BzDecoder::new(whole),
-                len,
-                limits,
-                keep,
-                on_member,
-                &mut out,
-            ),
-            Some(Kind::Tar) => read_tar(whole, len, limits, keep, on_member, &mut out),
             Some(Kind::Zip) => {
                 match zipstream::read(whole, self.len, limits, keep, on_member, &mut out) {
                     Ok(total) => total,
@@ -258,11 +238,16 @@ impl Once {
                     }
                 }
             }
+            Some(kind) => read_tar(
+                decompressed(kind, whole),
+                len,
+                limits,
+                keep,
+                on_member,
+                &mut out,
+            ),
             None => {
-                fail(
-                    &mut out,
-                    "not a recognised archive (no gzip, bzip2, tar or zip signature)".into(),
-                );
+                fail(&mut out, UNRECOGNISED.into());
                 limits.spent
             }
         };

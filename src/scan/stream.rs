@@ -19,14 +19,15 @@ use std::collections::BTreeMap;
 
 use super::sparse::Sparse;
 
-const LOCAL: &[u8; 4] = b"PK\x03\x04";
+/// A zip local header's signature.
+pub(super) const LOCAL: &[u8; 4] = b"PK\x03\x04";
 /// Compressed bytes kept of a member read only for its head (enough to
 /// inflate the first [`super::archive::HEAD`] bytes).
 pub const HEAD_KEPT: u64 = 4096;
 /// The end of the file always kept: the end-of-directory record (22 bytes),
 /// the longest comment (65,535), the zip64 locator (20) and some slack. The
 /// zip reader looks for the directory there.
-const TAIL: u64 = 22 + 65_535 + 20 + 1024;
+pub(super) const TAIL: u64 = 22 + 65_535 + 20 + 1024;
 
 /// The room a run kept after a dropped stretch starts with.
 const RUN_START: u64 = 64 * 1024;
@@ -337,12 +338,14 @@ fn take(n: u64, len: usize) -> usize {
     usize::try_from(n).map_or(len, |n| n.min(len))
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
+/// The little-endian `u16` at `at` (0 past the end).
+pub(super) fn u16_at(b: &[u8], at: usize) -> u16 {
     b.get(at..at + 2)
         .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
+/// The little-endian `u32` at `at` (0 past the end).
+pub(super) fn u32_at(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)
         .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }

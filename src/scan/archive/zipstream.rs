@@ -15,8 +15,8 @@ use std::io::Read;
 
 use super::{Budget, Contents, Limits, Member, check_path, read_head, read_member, too_big};
 use crate::scan::sparse::Sparse;
+use crate::scan::stream::{LOCAL, TAIL, u16_at, u32_at};
 
-const LOCAL: &[u8; 4] = b"PK\x03\x04";
 /// The most bytes after the last member (the central directory and the end
 /// records) read: a bigger directory is read whole. A wheel's directory
 /// takes about 100 bytes a member.
@@ -128,11 +128,6 @@ pub(super) fn read(
     Ok(budget.total)
 }
 
-/// The end of the file kept, where a zip reader looks for the end of the
-/// central directory: the end record (22 bytes), the longest comment
-/// (65,535), the zip64 locator (20) and some slack.
-const TAIL: u64 = 22 + 65_535 + 20 + 1024;
-
 /// A reader that keeps every byte from `from` on.
 struct Recording<R> {
     inner: R,
@@ -179,14 +174,6 @@ fn rest_of_header(
 
 fn truncated(e: impl std::fmt::Display) -> String {
     format!("truncated or corrupt zip: {e}")
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// The member a whole local header (`h`, at `offset`) describes.
