@@ -17,7 +17,7 @@ use crate::finding::{Confidence, Finding, Location, RuleId, Severity};
 use crate::index::{Answer, FileFacts, IndexClient};
 use crate::package::{ArtifactKind, Package, PackageName, SourceKind};
 use crate::scan::stream::{Held, Streamed};
-use crate::scan::{Limits, MemberFinding, scan_held};
+use crate::scan::{ArchiveScan, Limits, MemberFinding, scan_held};
 
 /// The findings of one archive, by member.
 type Members = Vec<(Option<String>, MemberFinding)>;
@@ -341,40 +341,12 @@ async fn one_file(
             Piped::Failed(why) => return FileOutcome::Unknown(why),
         }
     }
-    // The whole file's share, held until the scan is done, though of a zip
-    // only part is kept: handing back what was not kept let more files wait
-    // for a scan, and peak memory rose (measured). A closed semaphore cannot
-    // happen (the budget is never closed), so an error just means no wait.
-    let _held = match result {
-        Some(_) => None,
-        None => Some(budget.bytes.acquire_many(Budget::share(file.size)).await),
-    };
-    // Streamed, keeping of a zip only what the scanner reads; read again,
-    // keeping every byte, if that was not enough.
-    for whole in [false, true] {
-        if result.is_some() {
-            break;
-        }
-        let got = match streamed(client, file, whole, &expected).await {
-            Ok(got) => got,
+    let result = match result {
+        Some(scan) => scan,
+        None => match held(client, file, &expected, budget).await {
+            Ok(scan) => scan,
             Err(outcome) => return outcome,
-        };
-        let name = file.filename.clone();
-        let _scanning = budget.scans.acquire().await;
-        match tokio::task::spawn_blocking(move || scan_held(&name, got, &Limits::default())).await {
-            Ok(Ok(Some(scanned))) => {
-                result = Some(scanned);
-                break;
-            }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => return FileOutcome::Unknown(e.to_string()),
-            Err(e) => {
-                return FileOutcome::Unknown(format!("{}: the scan failed: {e}", file.filename));
-            }
-        }
-    }
-    let Some(result) = result else {
-        return FileOutcome::Unknown(format!("{}: read whole, still not readable", file.filename));
+        },
     };
     // Only complete verdicts are kept: a scan with gaps is retried.
     if result.gaps.is_empty() {
@@ -383,15 +355,47 @@ async fn one_file(
     FileOutcome::Findings(result.findings, result.gaps, note)
 }
 
+/// A file downloaded within the budget and scanned from memory: of a zip
+/// what the scanner reads is kept as it streams in; the file is read again,
+/// keeping every byte, if that was not enough.
+async fn held(
+    client: &IndexClient,
+    file: &FileFacts,
+    expected: &[String],
+    budget: &Budget,
+) -> Result<ArchiveScan, FileOutcome> {
+    // The whole file's share, held until the scan is done, though of a zip
+    // only part is kept: handing back what was not kept let more files wait
+    // for a scan, and peak memory rose (measured). A closed semaphore cannot
+    // happen (the budget is never closed), so an error just means no wait.
+    let _held = budget.bytes.acquire_many(Budget::share(file.size)).await;
+    for whole in [false, true] {
+        let got = streamed(client, file, whole, expected).await?;
+        let name = file.filename.clone();
+        let _scanning = budget.scans.acquire().await;
+        match tokio::task::spawn_blocking(move || scan_held(&name, got, &Limits::default())).await {
+            Ok(Ok(Some(scanned))) => return Ok(scanned),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return Err(FileOutcome::Unknown(e.to_string())),
+            Err(e) => {
+                return Err(FileOutcome::Unknown(format!(
+                    "{}: the scan failed: {e}",
+                    file.filename
+                )));
+            }
+        }
+    }
+    Err(FileOutcome::Unknown(format!(
+        "{}: read whole, still not readable",
+        file.filename
+    )))
+}
+
 /// Whether a file of `size` bytes is read as it downloads ([`piped`]): an
 /// archive (by its name; the scan still goes by the bytes) above
 /// [`PIPED_OVER`].
 fn pipes(filename: &str, size: u64) -> bool {
-    let lower = filename.to_ascii_lowercase();
-    size > PIPED_OVER
-        && [".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar"]
-            .iter()
-            .any(|s| lower.ends_with(s))
+    size > PIPED_OVER && ArtifactKind::from_filename(filename) != ArtifactKind::Other
 }
 
 /// Files above this are read as they download, each holding a scan's place

@@ -1213,16 +1213,7 @@ fn a_wheel_streams_in_and_one_whose_headers_lie_is_read_whole() {
         );
         let mut bytes = std::fs::read(&w).unwrap();
         if lie {
-            // The local header's name only: `hidden.py` becomes `hidden.so`.
-            let at = bytes
-                .windows(4)
-                .enumerate()
-                .filter(|(_, w)| *w == b"PK\x03\x04")
-                .map(|(i, _)| i)
-                .find(|i| bytes[i + 30..].starts_with(format!("{project}/hidden.py").as_bytes()))
-                .unwrap();
-            let dot = at + 30 + project.len() + "/hidden.".len();
-            bytes[dot..dot + 2].copy_from_slice(b"so");
+            hide_in_local_header(&mut bytes, project);
         }
         serve_releases(
             &server,
@@ -1255,6 +1246,20 @@ fn a_wheel_streams_in_and_one_whose_headers_lie_is_read_whole() {
     let file = |p: &str| format!("/files/{p}-1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
     assert_eq!(server.hits(&file("plainext")), 1);
     assert_eq!(server.hits(&file("lyingext")), 2, "read again whole");
+}
+
+/// Renames `PROJECT/hidden.py` to `hidden.so` in its local header only, so
+/// the zip's local headers and its central directory disagree.
+fn hide_in_local_header(bytes: &mut [u8], project: &str) {
+    let at = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x03\x04")
+        .map(|(i, _)| i)
+        .find(|i| bytes[i + 30..].starts_with(format!("{project}/hidden.py").as_bytes()))
+        .unwrap();
+    let dot = at + 30 + project.len() + "/hidden.".len();
+    bytes[dot..dot + 2].copy_from_slice(b"so");
 }
 
 /// An archive above 4 MiB is scanned as it downloads, in one request; an
@@ -1310,16 +1315,7 @@ fn large_archives_are_scanned_as_they_download_and_read_again_when_they_must_be(
         );
         let mut bytes = std::fs::read(&w).unwrap();
         if lie {
-            // The local header's name only: `hidden.py` becomes `hidden.so`.
-            let at = bytes
-                .windows(4)
-                .enumerate()
-                .filter(|(_, w)| *w == b"PK\x03\x04")
-                .map(|(i, _)| i)
-                .find(|i| bytes[i + 30..].starts_with(format!("{project}/hidden.py").as_bytes()))
-                .unwrap();
-            let dot = at + 30 + project.len() + "/hidden.".len();
-            bytes[dot..dot + 2].copy_from_slice(b"so");
+            hide_in_local_header(&mut bytes, project);
         }
         serve_files(&server, project, &[(&name, bytes)]);
         lines.push_str(&format!("{project}==1.0\n"));
